@@ -1,0 +1,108 @@
+# minpaas — one Makefile, objects under build/, header dependencies by -MMD.
+#
+#   make            build every binary into build/
+#   make run        install what is missing, build, start minpaas (foreground)
+#   make test       install what is missing, build, run unit and e2e tests
+#   make SANITIZE=address,undefined   sanitizer build (build-asan/)
+
+CC      ?= cc
+PKGS     = libssh libgit2 libcurl jansson lmdb
+WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wformat=2 -Wvla -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ifneq ($(CI),)
+WERROR   = -Werror
+endif
+ifneq ($(SANITIZE),)
+B       ?= build-asan
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+else
+B       ?= build
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS = -D_GNU_SOURCE -I. -I$(B)/gen $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(WERROR) $(SANFLAGS) -MMD -MP
+LDLIBS   = $(PKG_LIBS) -lpthread
+LDFLAGS += $(SANFLAGS)
+
+# The library every binary links: shared helpers, state, Docker client,
+# release logic, runtime detection and the command table.
+LIB_SRC  = $(wildcard common/*.c state/*.c builder/*.c runtimes/*.c) cli/commands.c
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/runtime_files.o
+LIB      = $(B)/libminpaas.a
+
+BINS     = $(B)/minpaas $(B)/minpaas-sshd $(B)/minpaas-hook $(B)/minpaas-router
+SSHD_SRC = $(wildcard sshd/*.c)
+HOOK_SRC = $(wildcard hooks/*.c)
+ROUTER_SRC = $(wildcard router/*.c)
+CLI_SRC  = cli/main.c
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Unit tests may link a binary's own modules (all but its main.c).
+UNIT_EXTRA = $(filter-out %/main.c,$(SSHD_SRC) $(HOOK_SRC) $(ROUTER_SRC))
+UNIT_EXTRA_OBJ = $(UNIT_EXTRA:%.c=$(B)/%.o)
+
+RUNTIME_FILES = $(sort $(wildcard runtimes/*/Dockerfile runtimes/*/*.sh))
+
+.PHONY: all run test unit e2e deps docker stack clean format
+all: $(BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The platform's Dockerfiles and scripts, compiled in as C strings.
+$(B)/gen/runtime_files.c: $(RUNTIME_FILES) runtimes/embed.sh
+	@mkdir -p $(dir $@)
+	sh runtimes/embed.sh $(RUNTIME_FILES) > $@.tmp && mv $@.tmp $@
+$(B)/gen/runtime_files.o: $(B)/gen/runtime_files.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/minpaas: $(CLI_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/minpaas-sshd: $(SSHD_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/minpaas-hook: $(HOOK_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/minpaas-router: $(ROUTER_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_EXTRA_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh
+docker: deps
+	@sh scripts/dockerd.sh
+stack: docker
+	@sh runtimes/stack/build.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/dockerd.sh
+	@sh runtimes/stack/build.sh
+	@sh scripts/run.sh
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+e2e: all
+	@sh tests/e2e/run.sh
+
+test: deps
+	@sh tests/run.sh
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

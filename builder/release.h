@@ -1,0 +1,39 @@
+/*
+ * builder/release.h: the one path by which a release goes live. Start the new
+ * container on a fresh port, health-check it (polling, no fixed sleeps),
+ * switch the route in one LMDB write, retire the old container in the
+ * background. On failure the old release keeps serving.
+ *
+ * Progress goes to `out` in Heroku's shape ("-----> Step", 7-space detail).
+ */
+#ifndef MINPAAS_RELEASE_H
+#define MINPAAS_RELEASE_H
+
+#include <stdio.h>
+
+#include "builder/docker.h"
+#include "state/state.h"
+
+#define RELEASE_HEALTH_TIMEOUT 60 /* seconds; $MINPAAS_HEALTH_TIMEOUT */
+#define RELEASE_HEALTH_INTERVAL_MS 50
+#define RELEASE_STOP_GRACE 10		  /* seconds between SIGTERM and kill */
+#define RELEASE_LOG_LINES 20		  /* last log lines shown on failure */
+#define RELEASE_APP_PORT 5000		  /* $PORT inside the container */
+#define RELEASE_MEMORY (512LL << 20)	  /* default memory limit */
+#define RELEASE_NANO_CPUS 1000000000LL	  /* default CPU limit: one core */
+#define RELEASE_PIDS 512		  /* default pids limit */
+
+/*
+ * Deploys rel (app, number, image, commit, command and cause filled in, its
+ * record already stored by state_release_new). Allocates a port, creates and
+ * starts the container, waits until it answers HTTP on 127.0.0.1:port,
+ * then calls state_release_activate with the route "<app>.<domain>" (domain
+ * from state meta "domain") and stops the previous release's container
+ * without waiting for it. On failure marks rel "failed", prints the reason
+ * and the container's last log lines to out, removes the new container and
+ * returns -1; the previous release stays live.
+ */
+int release_deploy(struct state *st, struct docker *d,
+    struct state_release *rel, FILE *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * common/home.h: where things live under MINPAAS_HOME, and the names minpaas
+ * accepts from outside. Every binary agrees on these through this file.
+ *
+ *   $MINPAAS_HOME/state/                 LMDB environment
+ *   $MINPAAS_HOME/repos/<app>.git        bare repositories
+ *   $MINPAAS_HOME/locks/<app>.lock       per-app deploy lock (flock)
+ *   $MINPAAS_HOME/ssh_host_ed25519_key   SSH host key
+ */
+#ifndef MINPAAS_HOME_H
+#define MINPAAS_HOME_H
+
+#include <stddef.h>
+
+#define HOME_DEFAULT "/var/lib/minpaas"
+#define HOME_MAXPATH 4096
+#define APP_MAXNAME 30 /* ^[a-z][a-z0-9-]{0,29}$ */
+
+/* $MINPAAS_HOME, or HOME_DEFAULT when unset or empty. */
+const char *home_dir(void);
+
+/* Writes "<home>/<fmt...>" into out; -1 with err_set() when too long. */
+int home_path(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p for <home>, state/, repos/, locks/; 0 or -1 with err_set(). */
+int home_prepare(void);
+
+/* 1 when name matches ^[a-z][a-z0-9-]{0,29}$, else 0. */
+int app_name_valid(const char *name);
+
+/*
+ * Opens <home>/locks/<app>.lock and takes an exclusive flock. When the lock
+ * is held by another process and `waiting` is non-NULL, calls it once before
+ * blocking (so the caller can say it waits). Returns the fd (close it to
+ * release) or -1 with err_set().
+ */
+int home_lock_app(const char *app, void (*waiting)(void *), void *arg);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * state/state.h: minpaas's shared truth, in one LMDB environment under
+ * $MINPAAS_HOME/state/. This module is the only code that includes <lmdb.h>.
+ *
+ * Records are typed structs copied out of LMDB before the transaction ends.
+ * Write transactions are short and never span a Docker call. Every process
+ * opens its own handle (never across fork) and calls state_open once.
+ *
+ * Functions return 0 on success, STATE_NOTFOUND / STATE_EXISTS for expected
+ * outcomes, and -1 with err_set() on failure.
+ */
+#ifndef MINPAAS_STATE_H
+#define MINPAAS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_NOTFOUND 1
+#define STATE_EXISTS 2
+
+#define STATE_MAPSIZE (256UL << 20)
+#define STATE_MAXREADERS 1024
+#define STATE_MAXUPSTREAMS 8
+#define STATE_PORT_MIN 20000
+#define STATE_PORT_MAX 29999
+#define STATE_MAXHOST 253
+
+struct state;
+
+/* Opens (creating when needed) <home>/state and clears stale readers. */
+int state_open(struct state **out, const char *home);
+void state_close(struct state *st);
+
+/* --- apps: one record per app ------------------------------------------ */
+struct state_app {
+	char name[32];
+	char owner[64];	  /* fingerprint of the key that created it */
+	char branch[32];  /* deploy branch: "main" (or "master") */
+	char runtime[16]; /* last detected runtime, "" before the first build */
+	char commit[41];  /* commit of the current release, "" when none */
+	uint32_t release; /* current release number, 0 when none */
+	int64_t created;  /* unix seconds */
+};
+
+int state_app_get(struct state *st, const char *name, struct state_app *out);
+/* STATE_EXISTS when an app of that name exists already. */
+int state_app_create(struct state *st, const struct state_app *app);
+/* Creates or replaces. */
+int state_app_put(struct state *st, const struct state_app *app);
+/* Also removes the app's releases, routes and ports. */
+int state_app_delete(struct state *st, const char *name);
+/* *out is an array of *n apps sorted by name; the caller frees it. */
+int state_app_list(struct state *st, struct state_app **out, size_t *n);
+
+/* --- keys: SSH public keys by SHA256 fingerprint --------------------------- */
+struct state_key {
+	char fp[64];	   /* "SHA256:..." */
+	char name[64];	   /* [A-Za-z0-9_.@-]{1,63} */
+	char role[16];	   /* "admin" or "developer" */
+	char pubkey[2048]; /* "ssh-ed25519 AAAA..." (type and base64) */
+	int64_t created;
+};
+
+/* STATE_EXISTS when the fingerprint or the name is taken. */
+int state_key_add(struct state *st, const struct state_key *key);
+int state_key_get(struct state *st, const char *fp, struct state_key *out);
+int state_key_remove(struct state *st, const char *name);
+int state_key_list(struct state *st, struct state_key **out, size_t *n);
+
+/* --- releases: app NUL big-endian u32 -> record ---------------------------- */
+struct state_release {
+	char app[32];
+	uint32_t number;
+	char commit[41];
+	char image[80];	     /* image id "sha256:..." */
+	char status[16];     /* "building", "deploying", "live", "failed", "retired" */
+	char cause[16];	     /* "push", "env", "rollback", "deploy" */
+	char by[64];	     /* key name (or "admin") that made it */
+	char command[1024];  /* web command, "" for the image's CMD */
+	char container[72];  /* container id of its web process, "" before start */
+	uint16_t port;	     /* host port on 127.0.0.1, 0 before start */
+	int64_t created;
+	int64_t finished;
+};
+
+/* Takes the next number for app (1, 2, ...) and stores rel under it, with
+ * rel->number set. */
+int state_release_new(struct state *st, struct state_release *rel);
+int state_release_put(struct state *st, const struct state_release *rel);
+int state_release_get(struct state *st, const char *app, uint32_t number,
+    struct state_release *out);
+/* Newest first; the caller frees *out. */
+int state_release_list(struct state *st, const char *app,
+    struct state_release **out, size_t *n);
+
+/* --- routes: hostname -> app and upstreams --------------------------------- */
+struct state_route {
+	char app[32];
+	int nupstreams;
+	char upstream[STATE_MAXUPSTREAMS][24]; /* "127.0.0.1:20001" */
+};
+
+int state_route_get(struct state *st, const char *host, struct state_route *out);
+int state_route_put(struct state *st, const char *host,
+    const struct state_route *route);
+int state_route_delete(struct state *st, const char *host);
+
+/*
+ * The swap, in one write transaction: stores rel (its status set to "live"),
+ * makes it the app's current release and commit, and points `host` at
+ * `route`. The router sees the new route on its next request.
+ */
+int state_release_activate(struct state *st, const struct state_release *rel,
+    const char *host, const struct state_route *route);
+
+/* --- ports: the fixed host-port pool for containers ----------------------- */
+/* Takes the lowest free port in [STATE_PORT_MIN, STATE_PORT_MAX] for app. */
+int state_port_alloc(struct state *st, const char *app, uint16_t *port);
+int state_port_free(struct state *st, uint16_t port);
+
+/* --- meta: small settings shared by the processes (domain, ports) -------- */
+/* Copies the value NUL-terminated into out (truncating to outlen - 1). */
+int state_meta_get(struct state *st, const char *key, char *out, size_t outlen);
+int state_meta_set(struct state *st, const char *key, const char *value);
+
+/* --- the router's per-request reader -------------------------------------- */
+/*
+ * A read-only lookup handle that keeps one reset read transaction and renews
+ * it per lookup (no syscall, no lock), so a route committed by any process
+ * is seen by the next lookup. One per thread.
+ */
+struct state_reader;
+
+int state_reader_new(struct state_reader **out, struct state *st);
+void state_reader_free(struct state_reader *r);
+/* host need not be NUL-terminated; it must already be lower-case. */
+int state_reader_route(struct state_reader *r, const char *host,
+    size_t hostlen, struct state_route *out);
+
+#endif
