@@ -12,7 +12,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* Each returns 0, or -1 with err_set() when memory runs out. */
 int buf_append(struct buf *b, const void *data, size_t len);

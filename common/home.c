@@ -52,8 +52,8 @@ mkdir_p(const char *path, mode_t mode)
 			continue;
 		*p = '\0';
 		if (mkdir(tmp, mode) == -1 && errno != EEXIST)
-			return err_set("cannot create '%s': %s", tmp,
-			    strerror(errno));
+			return err_set(
+			    "cannot create '%s': %s", tmp, strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(tmp, mode) == -1 && errno != EEXIST)
@@ -64,7 +64,7 @@ mkdir_p(const char *path, mode_t mode)
 int
 home_prepare(void)
 {
-	static const char *subdirs[] = { "state", "repos", "locks" };
+	static const char *subdirs[] = {"state", "repos", "locks"};
 	char path[HOME_MAXPATH];
 	size_t i;
 
@@ -88,7 +88,7 @@ app_name_valid(const char *name)
 	for (i = 1; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '-'))
+		        c == '-'))
 			return 0;
 	}
 	return 1;
@@ -115,8 +115,8 @@ home_lock_app(const char *app, void (*waiting)(void *), void *arg)
 	while (flock(fd, LOCK_EX) == -1) {
 		if (errno != EINTR) {
 			close(fd);
-			return err_set("cannot lock '%s': %s", path,
-			    strerror(errno));
+			return err_set(
+			    "cannot lock '%s': %s", path, strerror(errno));
 		}
 	}
 	return fd;

@@ -14,7 +14,7 @@
 
 #define HOME_DEFAULT "/var/lib/minpaas"
 #define HOME_MAXPATH 4096
-#define APP_MAXNAME 30 /* ^[a-z][a-z0-9-]{0,29}$ */
+#define APP_MAXNAME  30 /* ^[a-z][a-z0-9-]{0,29}$ */
 
 /* $MINPAAS_HOME, or HOME_DEFAULT when unset or empty. */
 const char *home_dir(void);

@@ -22,7 +22,7 @@ log_init(const char *progname, enum log_level min)
 void
 log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	static const char *names[] = { "debug", "info", "warn", "error" };
+	static const char *names[] = {"debug", "info", "warn", "error"};
 	char line[2048], stamp[32];
 	struct tm tm;
 	time_t now;

@@ -15,15 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_NOTFOUND 1
-#define STATE_EXISTS 2
+#define STATE_NOTFOUND     1
+#define STATE_EXISTS       2
 
-#define STATE_MAPSIZE (256UL << 20)
-#define STATE_MAXREADERS 1024
+#define STATE_MAPSIZE      (256UL << 20)
+#define STATE_MAXREADERS   1024
 #define STATE_MAXUPSTREAMS 8
-#define STATE_PORT_MIN 20000
-#define STATE_PORT_MAX 29999
-#define STATE_MAXHOST 253
+#define STATE_PORT_MIN     20000
+#define STATE_PORT_MAX     29999
+#define STATE_MAXHOST      253
 
 struct state;
 
@@ -34,7 +34,7 @@ void state_close(struct state *st);
 /* --- apps: one record per app ------------------------------------------ */
 struct state_app {
 	char name[32];
-	char owner[64];	  /* fingerprint of the key that created it */
+	char owner[64];   /* fingerprint of the key that created it */
 	char branch[32];  /* deploy branch: "main" (or "master") */
 	char runtime[16]; /* last detected runtime, "" before the first build */
 	char commit[41];  /* commit of the current release, "" when none */
@@ -52,11 +52,12 @@ int state_app_delete(struct state *st, const char *name);
 /* *out is an array of *n apps sorted by name; the caller frees it. */
 int state_app_list(struct state *st, struct state_app **out, size_t *n);
 
-/* --- keys: SSH public keys by SHA256 fingerprint --------------------------- */
+/* --- keys: SSH public keys by SHA256 fingerprint ---------------------------
+ */
 struct state_key {
-	char fp[64];	   /* "SHA256:..." */
-	char name[64];	   /* [A-Za-z0-9_.@-]{1,63} */
-	char role[16];	   /* "admin" or "developer" */
+	char fp[64];       /* "SHA256:..." */
+	char name[64];     /* [A-Za-z0-9_.@-]{1,63} */
+	char role[16];     /* "admin" or "developer" */
 	char pubkey[2048]; /* "ssh-ed25519 AAAA..." (type and base64) */
 	int64_t created;
 };
@@ -67,18 +68,21 @@ int state_key_get(struct state *st, const char *fp, struct state_key *out);
 int state_key_remove(struct state *st, const char *name);
 int state_key_list(struct state *st, struct state_key **out, size_t *n);
 
-/* --- releases: app NUL big-endian u32 -> record ---------------------------- */
+/* --- releases: app NUL big-endian u32 -> record ----------------------------
+ */
 struct state_release {
 	char app[32];
 	uint32_t number;
 	char commit[41];
-	char image[80];	     /* image id "sha256:..." */
-	char status[16];     /* "building", "deploying", "live", "failed", "retired" */
-	char cause[16];	     /* "push", "env", "rollback", "deploy" */
-	char by[64];	     /* key name (or "admin") that made it */
-	char command[1024];  /* web command, "" for the image's CMD */
-	char container[72];  /* container id of its web process, "" before start */
-	uint16_t port;	     /* host port on 127.0.0.1, 0 before start */
+	char image[80];  /* image id "sha256:..." */
+	char status[16]; /* "building", "deploying", "live", "failed", "retired"
+	                  */
+	char cause[16];  /* "push", "env", "rollback", "deploy" */
+	char by[64];     /* key name (or "admin") that made it */
+	char command[1024]; /* web command, "" for the image's CMD */
+	char container[72]; /* container id of its web process, "" before start
+	                     */
+	uint16_t port;      /* host port on 127.0.0.1, 0 before start */
 	int64_t created;
 	int64_t finished;
 };
@@ -90,19 +94,21 @@ int state_release_put(struct state *st, const struct state_release *rel);
 int state_release_get(struct state *st, const char *app, uint32_t number,
     struct state_release *out);
 /* Newest first; the caller frees *out. */
-int state_release_list(struct state *st, const char *app,
-    struct state_release **out, size_t *n);
+int state_release_list(
+    struct state *st, const char *app, struct state_release **out, size_t *n);
 
-/* --- routes: hostname -> app and upstreams --------------------------------- */
+/* --- routes: hostname -> app and upstreams ---------------------------------
+ */
 struct state_route {
 	char app[32];
 	int nupstreams;
 	char upstream[STATE_MAXUPSTREAMS][24]; /* "127.0.0.1:20001" */
 };
 
-int state_route_get(struct state *st, const char *host, struct state_route *out);
-int state_route_put(struct state *st, const char *host,
-    const struct state_route *route);
+int state_route_get(
+    struct state *st, const char *host, struct state_route *out);
+int state_route_put(
+    struct state *st, const char *host, const struct state_route *route);
 int state_route_delete(struct state *st, const char *host);
 
 /*
@@ -134,7 +140,7 @@ struct state_reader;
 int state_reader_new(struct state_reader **out, struct state *st);
 void state_reader_free(struct state_reader *r);
 /* host need not be NUL-terminated; it must already be lower-case. */
-int state_reader_route(struct state_reader *r, const char *host,
-    size_t hostlen, struct state_route *out);
+int state_reader_route(struct state_reader *r, const char *host, size_t hostlen,
+    struct state_route *out);
 
 #endif

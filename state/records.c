@@ -1,0 +1,661 @@
+/*
+ * state/records.c: the typed records (apps, keys, releases, routes) and their
+ * encodings. Apps, keys and releases are stored as compact JSON objects so a
+ * later field is an addition, not a migration; routes are a tab-separated
+ * line because the router decodes one on every request.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "state/state_int.h"
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static int64_t
+jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* Encodes obj (stealing it) and stores it under key in one write. */
+static int
+put_json(MDB_txn *txn, struct state *st, int db, const void *key, size_t keylen,
+    json_t *obj, unsigned flags)
+{
+	char *text;
+	int rc;
+
+	if (obj == NULL)
+		return err_set("out of memory");
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (text == NULL)
+		return err_set("out of memory");
+	rc = state_put_raw(txn, st, db, key, keylen, text, strlen(text), flags);
+	free(text);
+	return rc;
+}
+
+static json_t *
+load_json(const char *text, size_t len)
+{
+	json_error_t e;
+	json_t *o = json_loadb(text, len, 0, &e);
+
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		err_set("state: corrupt record: %s", e.text);
+		return NULL;
+	}
+	return o;
+}
+
+/* --- apps ----------------------------------------------------------------- */
+
+static json_t *
+app_encode(const struct state_app *a)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "name", a->name,
+	    "owner", a->owner, "branch", a->branch, "runtime", a->runtime,
+	    "commit", a->commit, "release", (json_int_t)a->release, "created",
+	    (json_int_t)a->created);
+}
+
+static int
+app_decode(const char *text, size_t len, struct state_app *a)
+{
+	json_t *o = load_json(text, len);
+
+	if (o == NULL)
+		return -1;
+	memset(a, 0, sizeof *a);
+	COPY(a->name, jstr(o, "name"));
+	COPY(a->owner, jstr(o, "owner"));
+	COPY(a->branch, jstr(o, "branch"));
+	COPY(a->runtime, jstr(o, "runtime"));
+	COPY(a->commit, jstr(o, "commit"));
+	a->release = (uint32_t)jint(o, "release");
+	a->created = jint(o, "created");
+	json_decref(o);
+	return 0;
+}
+
+int
+state_app_get(struct state *st, const char *name, struct state_app *out)
+{
+	char *v;
+	size_t n;
+	int rc;
+
+	if ((rc = state_get_copy(st, DB_APPS, name, strlen(name), &v, &n)))
+		return rc;
+	rc = app_decode(v, n, out);
+	free(v);
+	return rc;
+}
+
+static int
+app_write(struct state *st, const struct state_app *app, unsigned flags)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = put_json(txn, st, DB_APPS, app->name, strlen(app->name),
+	    app_encode(app), flags);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_app_create(struct state *st, const struct state_app *app)
+{
+	return app_write(st, app, MDB_NOOVERWRITE);
+}
+
+int
+state_app_put(struct state *st, const struct state_app *app)
+{
+	return app_write(st, app, 0);
+}
+
+/* Deletes every key of db for which match(key, value, arg) is true. */
+static int
+del_matching(MDB_txn *txn, struct state *st, int db,
+    int (*match)(const MDB_val *, const MDB_val *, const char *),
+    const char *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
+		return state_lmdb_error(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (match(&k, &v, arg) && (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return state_lmdb_error(rc, "delete");
+	return 0;
+}
+
+static int
+release_of(const MDB_val *k, const MDB_val *v, const char *app)
+{
+	size_t n = strlen(app);
+
+	return k->mv_size == n + 5 && memcmp(k->mv_data, app, n) == 0 &&
+	       ((char *)k->mv_data)[n] == '\0';
+}
+
+static int
+value_is(const MDB_val *k, const MDB_val *v, const char *app)
+{
+	return v->mv_size == strlen(app) &&
+	       memcmp(v->mv_data, app, v->mv_size) == 0;
+}
+
+static int
+route_of(const MDB_val *k, const MDB_val *v, const char *app)
+{
+	size_t n = strlen(app);
+
+	return v->mv_size > n && memcmp(v->mv_data, app, n) == 0 &&
+	       ((char *)v->mv_data)[n] == '\t';
+}
+
+int
+state_app_delete(struct state *st, const char *name)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = state_del_raw(txn, st, DB_APPS, name, strlen(name));
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_RELEASES, release_of, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_PORTS, value_is, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_ROUTES, route_of, name);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+/*
+ * Copies out every record of db whose key starts with prefix (all when
+ * prefix is NULL), decoded by decode into an array of elements of size
+ * `size`. Walks backwards when reverse is set.
+ */
+static int
+list_records(struct state *st, int db, const char *prefix, size_t plen,
+    int reverse, size_t size, int (*decode)(const char *, size_t, void *),
+    void **out, size_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char *arr = NULL, *p;
+	size_t cap = 0, cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (state_txn_begin(st, 0, &txn) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return state_lmdb_error(rc, "cursor");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_LAST : MDB_FIRST);
+	     rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT)) {
+		if (prefix &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = realloc(arr, cap * size)) == NULL) {
+				rc = err_set("out of memory");
+				goto done;
+			}
+			arr = p;
+		}
+		if (decode(v.mv_data, v.mv_size, arr + cnt * size) == -1) {
+			rc = -1;
+			goto done;
+		}
+		cnt++;
+	}
+	rc = 0;
+done:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != 0) {
+		free(arr);
+		return -1;
+	}
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+static int
+app_decode_void(const char *text, size_t len, void *a)
+{
+	return app_decode(text, len, a);
+}
+
+int
+state_app_list(struct state *st, struct state_app **out, size_t *n)
+{
+	return list_records(st, DB_APPS, NULL, 0, 0, sizeof **out,
+	    app_decode_void, (void **)out, n);
+}
+
+/* --- keys ----------------------------------------------------------------- */
+
+static int
+key_decode(const char *text, size_t len, void *arg)
+{
+	struct state_key *key = arg;
+	json_t *o = load_json(text, len);
+
+	if (o == NULL)
+		return -1;
+	memset(key, 0, sizeof *key);
+	COPY(key->fp, jstr(o, "fp"));
+	COPY(key->name, jstr(o, "name"));
+	/* keys stored before roles existed are admins */
+	COPY(key->role, *jstr(o, "role") ? jstr(o, "role") : "admin");
+	COPY(key->pubkey, jstr(o, "pubkey"));
+	key->created = jint(o, "created");
+	json_decref(o);
+	return 0;
+}
+
+int
+state_key_add(struct state *st, const struct state_key *key)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = state_put_raw(txn, st, DB_KEYNAMES, key->name, strlen(key->name),
+	    key->fp, strlen(key->fp), MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = put_json(txn, st, DB_KEYS, key->fp, strlen(key->fp),
+		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "fp", key->fp,
+		        "name", key->name, "role", key->role, "pubkey",
+		        key->pubkey, "created", (json_int_t)key->created),
+		    MDB_NOOVERWRITE);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_key_get(struct state *st, const char *fp, struct state_key *out)
+{
+	char *v;
+	size_t n;
+	int rc;
+
+	if ((rc = state_get_copy(st, DB_KEYS, fp, strlen(fp), &v, &n)))
+		return rc;
+	rc = key_decode(v, n, out);
+	free(v);
+	return rc;
+}
+
+int
+state_key_remove(struct state *st, const char *name)
+{
+	MDB_txn *txn;
+	MDB_val k = {strlen(name), (void *)name}, v;
+	char fp[64];
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = mdb_get(txn, st->dbi[DB_KEYNAMES], &k, &v);
+	if (rc != 0 || v.mv_size >= sizeof fp) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? STATE_NOTFOUND
+		                          : state_lmdb_error(rc, "get");
+	}
+	memcpy(fp, v.mv_data, v.mv_size);
+	fp[v.mv_size] = '\0';
+	rc = state_del_raw(txn, st, DB_KEYNAMES, name, strlen(name));
+	if (rc == 0)
+		rc = state_del_raw(txn, st, DB_KEYS, fp, strlen(fp));
+	if (rc != 0 && rc != STATE_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_key_list(struct state *st, struct state_key **out, size_t *n)
+{
+	return list_records(
+	    st, DB_KEYS, NULL, 0, 0, sizeof **out, key_decode, (void **)out, n);
+}
+
+/* --- releases ------------------------------------------------------------- */
+
+/* key: app NUL big-endian u32 number */
+static size_t
+release_key(char *key, const char *app, uint32_t number)
+{
+	size_t n = strlen(app);
+
+	memcpy(key, app, n);
+	key[n] = '\0';
+	key[n + 1] = (char)(number >> 24);
+	key[n + 2] = (char)(number >> 16);
+	key[n + 3] = (char)(number >> 8);
+	key[n + 4] = (char)number;
+	return n + 5;
+}
+
+static json_t *
+release_encode(const struct state_release *r)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+	                 "s:I, s:I}",
+	    "app", r->app, "number", (json_int_t)r->number, "commit", r->commit,
+	    "image", r->image, "status", r->status, "cause", r->cause, "by",
+	    r->by, "command", r->command, "container", r->container, "port",
+	    (json_int_t)r->port, "created", (json_int_t)r->created, "finished",
+	    (json_int_t)r->finished);
+}
+
+static int
+release_decode(const char *text, size_t len, void *arg)
+{
+	struct state_release *r = arg;
+	json_t *o = load_json(text, len);
+
+	if (o == NULL)
+		return -1;
+	memset(r, 0, sizeof *r);
+	COPY(r->app, jstr(o, "app"));
+	r->number = (uint32_t)jint(o, "number");
+	COPY(r->commit, jstr(o, "commit"));
+	COPY(r->image, jstr(o, "image"));
+	COPY(r->status, jstr(o, "status"));
+	COPY(r->cause, jstr(o, "cause"));
+	COPY(r->by, jstr(o, "by"));
+	COPY(r->command, jstr(o, "command"));
+	COPY(r->container, jstr(o, "container"));
+	r->port = (uint16_t)jint(o, "port");
+	r->created = jint(o, "created");
+	r->finished = jint(o, "finished");
+	json_decref(o);
+	return 0;
+}
+
+static int
+release_write(MDB_txn *txn, struct state *st, const struct state_release *r,
+    unsigned flags)
+{
+	char key[sizeof r->app + 5];
+
+	if (strlen(r->app) == 0 || r->number == 0)
+		return err_set("state: release without app or number");
+	return put_json(txn, st, DB_RELEASES, key,
+	    release_key(key, r->app, r->number), release_encode(r), flags);
+}
+
+int
+state_release_new(struct state *st, struct state_release *rel)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char key[sizeof rel->app + 5];
+	size_t klen, plen = strlen(rel->app) + 1;
+	uint32_t last = 0;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_RELEASES], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return state_lmdb_error(rc, "cursor");
+	}
+	/* the app's highest number sits just before app NUL ff ff ff ff */
+	klen = release_key(key, rel->app, UINT32_MAX);
+	k.mv_size = klen;
+	k.mv_data = key;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
+		last = UINT32_MAX;
+	else if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && last == 0 && k.mv_size == plen + 4 &&
+	    memcmp(k.mv_data, key, plen) == 0) {
+		const unsigned char *p = (unsigned char *)k.mv_data + plen;
+		last = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+	}
+	mdb_cursor_close(cur);
+	if (last == UINT32_MAX) {
+		mdb_txn_abort(txn);
+		return err_set(
+		    "app '%s' has run out of release numbers", rel->app);
+	}
+	rel->number = last + 1;
+	if ((rc = release_write(txn, st, rel, MDB_NOOVERWRITE)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_release_put(struct state *st, const struct state_release *rel)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	if ((rc = release_write(txn, st, rel, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_release_get(struct state *st, const char *app, uint32_t number,
+    struct state_release *out)
+{
+	char key[64], *v;
+	size_t n;
+	int rc;
+
+	if (strlen(app) >= sizeof out->app)
+		return STATE_NOTFOUND;
+	rc = state_get_copy(
+	    st, DB_RELEASES, key, release_key(key, app, number), &v, &n);
+	if (rc != 0)
+		return rc;
+	rc = release_decode(v, n, out);
+	free(v);
+	return rc;
+}
+
+int
+state_release_list(
+    struct state *st, const char *app, struct state_release **out, size_t *n)
+{
+	char prefix[64];
+	size_t plen = strlen(app) + 1;
+
+	if (plen > sizeof prefix - 4)
+		return err_set("app name too long");
+	memcpy(prefix, app, plen);
+	return list_records(st, DB_RELEASES, prefix, plen, 1, sizeof **out,
+	    release_decode, (void **)out, n);
+}
+
+/* --- routes --------------------------------------------------------------- */
+
+int
+state_route_decode(const char *v, size_t len, struct state_route *out)
+{
+	const char *end = v + len, *p = v, *tab;
+	size_t n;
+	int field = 0;
+
+	memset(out, 0, sizeof *out);
+	while (p <= end) {
+		tab = memchr(p, '\t', end - p);
+		if (tab == NULL)
+			tab = end;
+		n = tab - p;
+		if (field == 0) {
+			if (n >= sizeof out->app)
+				return err_set("state: corrupt route");
+			memcpy(out->app, p, n);
+		} else if (out->nupstreams < STATE_MAXUPSTREAMS && n > 0 &&
+		           n < sizeof out->upstream[0]) {
+			memcpy(out->upstream[out->nupstreams++], p, n);
+		}
+		field++;
+		p = tab + 1;
+	}
+	return 0;
+}
+
+static int
+route_write(MDB_txn *txn, struct state *st, const char *host,
+    const struct state_route *r)
+{
+	char val[sizeof r->app + STATE_MAXUPSTREAMS * sizeof r->upstream[0]];
+	size_t len;
+	int i;
+
+	if (strlen(host) == 0 || strlen(host) > STATE_MAXHOST)
+		return err_set("invalid hostname '%s'", host);
+	len = (size_t)snprintf(val, sizeof val, "%s", r->app);
+	for (i = 0; i < r->nupstreams && i < STATE_MAXUPSTREAMS; i++)
+		len += (size_t)snprintf(
+		    val + len, sizeof val - len, "\t%s", r->upstream[i]);
+	return state_put_raw(
+	    txn, st, DB_ROUTES, host, strlen(host), val, len, 0);
+}
+
+int
+state_route_get(struct state *st, const char *host, struct state_route *out)
+{
+	char *v;
+	size_t n;
+	int rc;
+
+	if ((rc = state_get_copy(st, DB_ROUTES, host, strlen(host), &v, &n)))
+		return rc;
+	rc = state_route_decode(v, n, out);
+	free(v);
+	return rc;
+}
+
+int
+state_route_put(
+    struct state *st, const char *host, const struct state_route *route)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	if ((rc = route_write(txn, st, host, route)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_route_delete(struct state *st, const char *host)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	if ((rc = state_del_raw(txn, st, DB_ROUTES, host, strlen(host)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_release_activate(struct state *st, const struct state_release *rel,
+    const char *host, const struct state_route *route)
+{
+	struct state_release live = *rel;
+	struct state_app app;
+	MDB_txn *txn;
+	MDB_val k = {strlen(rel->app), (void *)rel->app}, v;
+	int rc;
+
+	snprintf(live.status, sizeof live.status, "live");
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND
+		           ? err_set("app '%s' does not exist", rel->app)
+		           : state_lmdb_error(rc, "get");
+	}
+	if (app_decode(v.mv_data, v.mv_size, &app) == -1) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	app.release = rel->number;
+	COPY(app.commit, rel->commit);
+	rc = release_write(txn, st, &live, 0);
+	if (rc == 0)
+		rc = put_json(txn, st, DB_APPS, app.name, strlen(app.name),
+		    app_encode(&app), 0);
+	if (rc == 0)
+		rc = route_write(txn, st, host, route);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
