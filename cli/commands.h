@@ -12,14 +12,15 @@
 
 #include "state/state.h"
 
-#define CMD_MAXLINE 8192 /* longest command line accepted over SSH */
-#define CMD_MAXARGS 256
+#define CMD_MAXLINE     8192 /* longest command line accepted over SSH */
+#define CMD_MAXARGS     256
+#define MINPAAS_VERSION "0.1.0"
 
 struct cmd_ctx {
 	struct state *st;
 	const char *key_fp;   /* fingerprint of the caller's key; "" locally */
 	const char *key_name; /* "admin" locally */
-	int admin;	      /* 1 for admin keys and the local command */
+	int admin;            /* 1 for admin keys and the local command */
 };
 
 /* Runs argv[0] with its arguments; returns the exit status. */

@@ -1,0 +1,211 @@
+/*
+ * cli/main.c: the `minpaas` admin command. `minpaas up` starts the SSH server
+ * and the router in the foreground and stops both when either ends or on
+ * SIGINT/SIGTERM; any other word runs that command locally with an admin's
+ * rights (`minpaas keys:add alice < key.pub`, `minpaas apps`).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "common/err.h"
+#include "common/home.h"
+#include "common/log.h"
+#include "state/state.h"
+
+static volatile sig_atomic_t up_signal;
+
+static void
+on_signal(int sig)
+{
+	up_signal = sig;
+}
+
+/* Writes the path of the sibling binary `name` of this executable. */
+static int
+sibling(char *out, size_t outlen, const char *name)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+		return err_set("cannot find this program: %s", strerror(errno));
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(out, outlen, "%s/%s", self, name) >= outlen)
+		return err_set("path too long");
+	if (access(out, X_OK) == -1)
+		return err_set("cannot run '%s': %s", out, strerror(errno));
+	return 0;
+}
+
+static pid_t
+spawn(const char *path, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv(path, argv);
+		fprintf(stderr, "minpaas: cannot run %s: %s\n", path,
+		    strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+usage_up(void)
+{
+	fprintf(stderr, "usage: minpaas up [--ssh-port N] [--http-port N] "
+	                "[--domain D] [--bind ADDR]\n");
+}
+
+static int
+cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"ssh-port", required_argument, NULL, 's'},
+	    {"http-port", required_argument, NULL, 'h'},
+	    {"domain", required_argument, NULL, 'd'},
+	    {"bind", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *ssh_port = "2222", *http_port = "8080";
+	const char *domain = "localhost", *bind = "0.0.0.0";
+	char sshd[PATH_MAX], router[PATH_MAX];
+	struct sigaction sa;
+	struct state *st;
+	pid_t sshd_pid, router_pid, pid;
+	int c, status, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ssh_port = optarg;
+			break;
+		case 'h':
+			http_port = optarg;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'b':
+			bind = optarg;
+			break;
+		default:
+			usage_up();
+			return 2;
+		}
+	}
+	if (optind != argc || atoi(ssh_port) <= 0 || atoi(http_port) <= 0) {
+		usage_up();
+		return 2;
+	}
+	if (home_prepare() == -1 ||
+	    sibling(sshd, sizeof sshd, "minpaas-sshd") == -1 ||
+	    sibling(router, sizeof router, "minpaas-router") == -1) {
+		log_error("%s", err_msg());
+		return 1;
+	}
+	/* the hook and the commands read these to print app URLs */
+	if (state_open(&st, home_dir()) == -1 ||
+	    state_meta_set(st, "domain", domain) == -1 ||
+	    state_meta_set(st, "http_port", http_port) == -1 ||
+	    state_meta_set(st, "ssh_port", ssh_port) == -1) {
+		log_error("%s", err_msg());
+		state_close(st);
+		return 1;
+	}
+	state_close(st);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	char *sshd_argv[] = {
+	    sshd, "--port", (char *)ssh_port, "--bind", (char *)bind, NULL};
+	char *router_argv[] = {
+	    router, "--port", (char *)http_port, "--bind", (char *)bind, NULL};
+	sshd_pid = spawn(sshd, sshd_argv);
+	router_pid = spawn(router, router_argv);
+	if (sshd_pid < 0 || router_pid < 0) {
+		log_error("cannot start: %s", strerror(errno));
+		rc = 1;
+		goto stop;
+	}
+	fprintf(stderr,
+	    "-----> minpaas is up (MINPAAS_HOME=%s)\n"
+	    "       SSH  on %s:%s   (git push, commands)\n"
+	    "       HTTP on %s:%s   (apps at http://<app>.%s:%s/)\n"
+	    "       Deploy:  git remote add minpaas "
+	    "ssh://git@localhost:%s/<app>\n"
+	    "                git push minpaas main\n"
+	    "       Add a key: minpaas keys:add NAME < ~/.ssh/id_ed25519.pub\n",
+	    home_dir(), bind, ssh_port, bind, http_port, domain, http_port,
+	    ssh_port);
+
+	while (!up_signal) {
+		pid = waitpid(-1, &status, 0);
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pid == sshd_pid || pid == router_pid) {
+			log_error("%s exited (status %d); stopping",
+			    pid == sshd_pid ? "minpaas-sshd" : "minpaas-router",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			if (pid == sshd_pid)
+				sshd_pid = 0;
+			else
+				router_pid = 0;
+			rc = 1;
+			break;
+		}
+	}
+stop:
+	if (sshd_pid > 0)
+		kill(sshd_pid, SIGTERM);
+	if (router_pid > 0)
+		kill(router_pid, SIGTERM);
+	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+		;
+	log_info("stopped");
+	return rc;
+}
+
+static int
+run_local(int argc, char **argv)
+{
+	struct cmd_ctx ctx = {NULL, "", "admin", 1};
+	int status;
+
+	if (home_prepare() == -1 || state_open(&ctx.st, home_dir()) == -1) {
+		fprintf(stderr, " !     %s\n", err_msg());
+		return 1;
+	}
+	status = cmd_run(&ctx, argc, argv);
+	state_close(ctx.st);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("minpaas", LOG_INFO);
+	if (argc >= 2 && strcmp(argv[1], "up") == 0)
+		return cmd_up(argc - 1, argv + 1);
+	return run_local(argc - 1, argv + 1);
+}
