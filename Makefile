@@ -46,7 +46,7 @@ UNIT_EXTRA_OBJ = $(UNIT_EXTRA:%.c=$(B)/%.o)
 
 RUNTIME_FILES = $(sort $(wildcard runtimes/*/Dockerfile runtimes/*/*.sh))
 
-.PHONY: all run test unit e2e deps docker stack clean format
+.PHONY: all run test unit unit-bins e2e deps docker stack clean format
 all: $(BINS)
 
 $(B)/%.o: %.c
@@ -89,6 +89,8 @@ run: deps
 	@sh scripts/dockerd.sh
 	@sh runtimes/stack/build.sh
 	@sh scripts/run.sh
+
+unit-bins: $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
