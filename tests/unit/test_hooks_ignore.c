@@ -36,12 +36,12 @@ static void
 test_basic(void **state)
 {
 	assert_int_equal(m("foo", "foo"), 1);
-	assert_int_equal(m("foo", "foo/bar"), 1);     /* parent dir */
+	assert_int_equal(m("foo", "foo/bar"), 1); /* parent dir */
 	assert_int_equal(m("foo", "foo/bar/baz"), 1);
 	assert_int_equal(m("foo", "foobar"), 0);
-	assert_int_equal(m("foo", "x/foo"), 0);	      /* anchored at root */
+	assert_int_equal(m("foo", "x/foo"), 0); /* anchored at root */
 	assert_int_equal(m("*.pyc", "a.pyc"), 1);
-	assert_int_equal(m("*.pyc", "d/a.pyc"), 0);    /* * stops at / */
+	assert_int_equal(m("*.pyc", "d/a.pyc"), 0); /* * stops at / */
 	assert_int_equal(m("*/*.pyc", "d/a.pyc"), 1);
 	assert_int_equal(m("a?c", "abc"), 1);
 	assert_int_equal(m("a?c", "a/c"), 0);
@@ -77,7 +77,10 @@ test_clean_comments(void **state)
 	assert_int_equal(m("a//b/../c", "a/c"), 1);
 	assert_int_equal(m("# foo\n", "# foo"), 0);
 	assert_int_equal(m("  foo  \r\n", "foo"), 1);
-	assert_int_equal(m("\xef\xbb\xbf" "foo", "foo"), 1);
+	assert_int_equal(m("\xef\xbb\xbf"
+	                   "foo",
+	                     "foo"),
+	    1);
 	assert_int_equal(m("\n\n\nbar\n", "bar"), 1);
 }
 
@@ -128,11 +131,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_doublestar),
-		cmocka_unit_test(test_clean_comments),
-		cmocka_unit_test(test_exceptions),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_basic),
+	    cmocka_unit_test(test_doublestar),
+	    cmocka_unit_test(test_clean_comments),
+	    cmocka_unit_test(test_exceptions),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
