@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DOCKER_SOCKET "/var/run/docker.sock"
+#define DOCKER_SOCKET      "/var/run/docker.sock"
 #define DOCKER_API_VERSION "1.41"
-#define DOCKER_NOTFOUND 1
-#define DOCKER_MAXLINE 65536 /* longest build-output or log line kept */
+#define DOCKER_NOTFOUND    1
+#define DOCKER_MAXLINE     65536 /* longest build-output or log line kept */
 
 struct docker;
 
@@ -25,7 +25,8 @@ struct docker;
 int docker_open(struct docker **out, const char *socket);
 void docker_close(struct docker *d);
 
-/* --- build ----------------------------------------------------------------- */
+/* --- build -----------------------------------------------------------------
+ */
 /* Produces the next bytes of the tar build context: returns the count, 0 at
  * the end, -1 on error (the build is then cancelled). */
 typedef ssize_t (*docker_read_fn)(void *arg, char *buf, size_t len);
@@ -42,31 +43,34 @@ int docker_build(struct docker *d, const char *tag, docker_read_fn read,
     void *read_arg, docker_line_fn line, void *line_arg, char *image_id,
     size_t idlen);
 
+/* 0 when the image exists, DOCKER_NOTFOUND when it does not. */
 int docker_image_exists(struct docker *d, const char *name);
 
-/* --- containers ------------------------------------------------------------ */
+/* --- containers ------------------------------------------------------------
+ */
 struct docker_spec {
-	const char *name;	 /* container name */
-	const char *image;	 /* image id or name */
-	const char *const *env;	 /* "KEY=VALUE" strings, NULL-terminated */
-	const char *command;	 /* run as /bin/sh -c <command>; NULL: image CMD */
-	const char *app;	 /* label minpaas.app */
-	uint32_t release;	 /* label minpaas.release */
-	const char *process;	 /* label minpaas.process ("web") */
-	uint16_t port;		 /* container port ($PORT), published ... */
-	uint16_t host_port;	 /* ... on 127.0.0.1:host_port; 0: not at all */
-	int64_t memory;		 /* bytes; 0: no limit */
-	int64_t nano_cpus;	 /* 1e9 = one CPU; 0: no limit */
-	int64_t pids;		 /* 0: no limit */
-	const char *user;	 /* "" or NULL: the image's user */
+	const char *name;       /* container name */
+	const char *image;      /* image id or name */
+	const char *const *env; /* "KEY=VALUE" strings, NULL-terminated */
+	const char *command; /* run as /bin/sh -c <command>; NULL: image CMD */
+	const char *app;     /* label minpaas.app */
+	uint32_t release;    /* label minpaas.release */
+	const char *process; /* label minpaas.process ("web") */
+	uint16_t port;       /* container port ($PORT), published ... */
+	uint16_t host_port;  /* ... on 127.0.0.1:host_port; 0: not at all */
+	int64_t memory;      /* bytes; 0: no limit */
+	int64_t nano_cpus;   /* 1e9 = one CPU; 0: no limit */
+	int64_t pids;        /* 0: no limit */
+	const char *user;    /* "" or NULL: the image's user */
 };
 
 /* Creates a container (restart unless-stopped, init, no new privileges,
  * json-file logs with rotation); writes its id to id (65 bytes). */
-int docker_container_create(struct docker *d, const struct docker_spec *spec,
-    char *id, size_t idlen);
+int docker_container_create(
+    struct docker *d, const struct docker_spec *spec, char *id, size_t idlen);
 int docker_container_start(struct docker *d, const char *id);
-/* SIGTERM, then SIGKILL after timeout seconds. Already stopped is success. */
+/* SIGTERM, then SIGKILL after timeout seconds. Already stopped is success;
+ * DOCKER_NOTFOUND when it does not exist. */
 int docker_container_stop(struct docker *d, const char *id, int timeout);
 /* Force-removes; DOCKER_NOTFOUND when it does not exist. */
 int docker_container_remove(struct docker *d, const char *id);
@@ -79,13 +83,13 @@ struct docker_state {
 	char status[16]; /* "created", "running", "exited", ... */
 };
 
-int docker_container_inspect(struct docker *d, const char *id,
-    struct docker_state *out);
+int docker_container_inspect(
+    struct docker *d, const char *id, struct docker_state *out);
 
 /* Receives log bytes; stream is 1 for stdout, 2 for stderr. Return non-zero
  * to stop following. */
-typedef int (*docker_log_fn)(void *arg, int stream, const char *data,
-    size_t len);
+typedef int (*docker_log_fn)(
+    void *arg, int stream, const char *data, size_t len);
 
 /* GET /containers/{id}/logs (multiplexed frames decoded); `tail` lines
  * (-1: all), following until the container stops or `log` returns non-zero

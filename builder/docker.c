@@ -1,0 +1,858 @@
+/*
+ * builder/docker.c: the Docker Engine API over the daemon's unix socket. The
+ * only code that calls libcurl. One easy handle per process keeps its
+ * connection alive across calls; every path carries the negotiated API
+ * version. Names that go into a URL are validated or escaped first, and every
+ * daemon error is passed up with the daemon's own message.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "builder/docker_int.h"
+
+struct docker {
+	CURL *curl;
+	char socket[108]; /* sun_path */
+	char version[16]; /* "1.41" */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* What a request sends and where its response goes. */
+struct docker_req {
+	const char *method;      /* "GET", "POST", "DELETE" */
+	const char *path;        /* "/containers/json?all=1", unversioned */
+	int unversioned;         /* /_ping and the first /version */
+	const char *body;        /* JSON body or NULL */
+	long timeout;            /* seconds; 0: none (streams) */
+	curl_read_callback read; /* streamed request body (build) */
+	void *read_arg;
+	curl_write_callback write; /* streamed response; NULL: into resp */
+	void *write_arg;
+	curl_write_callback header;
+	void *header_arg;
+	struct buf resp;
+	long status;
+};
+
+/* --- transport -------------------------------------------------------------
+ */
+
+static size_t
+docker_collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (b->len + n > DOCKER_MAXRESPONSE || buf_append(b, data, n) == -1)
+		return 0;
+	return n;
+}
+
+/* The daemon's {"message": ...}, or the HTTP status when there is none. */
+static int
+docker_error(const struct docker_req *r)
+{
+	json_t *o, *m;
+	int rc;
+
+	o = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+	m = json_object_get(o, "message");
+	if (json_is_string(m))
+		rc = err_set("%s", json_string_value(m));
+	else
+		rc = err_set(
+		    "docker: %s %s: HTTP %ld", r->method, r->path, r->status);
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * Runs one request on the shared handle. Returns 0 with r->status set for
+ * any HTTP answer, or -1 with err_set() when no answer came (or when a
+ * callback ended the transfer: the caller then checks its own state).
+ */
+static int
+docker_perform(struct docker *d, struct docker_req *r)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	char url[DOCKER_MAXPATH + 64];
+	CURLcode cc;
+	int n, rc = -1;
+
+	if (r->unversioned)
+		n = snprintf(url, sizeof url, "http://localhost%s", r->path);
+	else
+		n = snprintf(url, sizeof url, "http://localhost/v%s%s",
+		    d->version, r->path);
+	if (n < 0 || (size_t)n >= sizeof url)
+		return err_set("docker: request path too long");
+	buf_reset(&r->resp);
+	r->status = 0;
+	d->errbuf[0] = '\0';
+
+	curl_easy_reset(d->curl);
+	curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket);
+	curl_easy_setopt(d->curl, CURLOPT_URL, url);
+	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->errbuf);
+	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(
+	    d->curl, CURLOPT_CONNECTTIMEOUT, (long)DOCKER_CONNECT_TIMEOUT);
+	if (r->timeout > 0)
+		curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, r->timeout);
+	if (r->write) {
+		curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, r->write);
+		curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, r->write_arg);
+	} else {
+		curl_easy_setopt(
+		    d->curl, CURLOPT_WRITEFUNCTION, docker_collect);
+		curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &r->resp);
+	}
+	if (r->header) {
+		curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, r->header);
+		curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, r->header_arg);
+	}
+	if (r->read) {
+		curl_easy_setopt(d->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(d->curl, CURLOPT_READFUNCTION, r->read);
+		curl_easy_setopt(d->curl, CURLOPT_READDATA, r->read_arg);
+		if ((h = curl_slist_append(
+		         hdrs, "Content-Type: application/x-tar")) == NULL)
+			goto oom;
+		hdrs = h;
+		if ((h = curl_slist_append(
+		         hdrs, "Transfer-Encoding: chunked")) == NULL)
+			goto oom;
+		hdrs = h;
+		if ((h = curl_slist_append(hdrs, "Expect:")) == NULL)
+			goto oom;
+		hdrs = h;
+	} else if (r->body) {
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(
+		    d->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
+		if ((h = curl_slist_append(
+		         hdrs, "Content-Type: application/json")) == NULL)
+			goto oom;
+		hdrs = h;
+	} else if (strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	if (strcmp(r->method, "DELETE") == 0)
+		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+	if (hdrs)
+		curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, hdrs);
+
+	cc = curl_easy_perform(d->curl);
+	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (cc != CURLE_OK) {
+		if (cc == CURLE_WRITE_ERROR && !r->write &&
+		    r->resp.len + 1 > DOCKER_MAXRESPONSE)
+			err_set("docker: %s %s: response larger than %lu bytes",
+			    r->method, r->path, DOCKER_MAXRESPONSE);
+		else
+			err_set("docker at %s: %s", d->socket,
+			    d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	err_set("out of memory");
+out:
+	/* The handle must not keep pointers into this request. */
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+/* A request with a small JSON (or empty) answer; response in r->resp. */
+static int
+docker_call(struct docker *d, struct docker_req *r, const char *method,
+    const char *path, const char *body)
+{
+	r->method = method;
+	r->path = path;
+	r->body = body;
+	r->timeout = DOCKER_TIMEOUT;
+	return docker_perform(d, r);
+}
+
+static void
+docker_req_release(struct docker_req *r)
+{
+	buf_release(&r->resp);
+}
+
+/* --- version negotiation ---------------------------------------------------
+ */
+
+/* "1.41" -> 1041; -1 when it is not a version. */
+static int
+docker_version_num(const char *v)
+{
+	int major, minor, n = 0;
+
+	if (sscanf(v, "%d.%d%n", &major, &minor, &n) != 2 || v[n] != '\0' ||
+	    major < 1 || minor < 0 || minor > 999)
+		return -1;
+	return major * 1000 + minor;
+}
+
+/* Keeps the value of the Api-Version header (any case) in arg. */
+static size_t
+docker_ping_header(char *data, size_t size, size_t n, void *arg)
+{
+	const char *name = "api-version:";
+	size_t len = strlen(name), total = size * n;
+	char *out = arg;
+
+	if (total <= len || strncasecmp(data, name, len) != 0)
+		return total;
+	data += len;
+	n = total - len;
+	while (n > 0 && (*data == ' ' || *data == '\t')) {
+		data++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)data[n - 1]))
+		n--;
+	if (n < 16) {
+		memcpy(out, data, n);
+		out[n] = '\0';
+	}
+	return total;
+}
+
+static int
+docker_negotiate(struct docker *d)
+{
+	struct docker_req r = {0};
+	char server[16] = "";
+	json_t *o = NULL;
+	const char *min;
+	int rc = -1;
+
+	r.header = docker_ping_header;
+	r.header_arg = server;
+	r.unversioned = 1;
+	if (docker_call(d, &r, "GET", "/_ping", NULL) == -1)
+		goto out;
+	if (r.status != 200) {
+		docker_error(&r);
+		goto out;
+	}
+	/* The Go client's rule: ours, lowered to the server's; none = 1.24. */
+	if (server[0] == '\0')
+		snprintf(server, sizeof server, "1.24");
+	if (docker_version_num(server) != -1 &&
+	    docker_version_num(server) < docker_version_num(d->version))
+		snprintf(d->version, sizeof d->version, "%s", server);
+
+	r.header = NULL;
+	r.unversioned = 0;
+	if (docker_call(d, &r, "GET", "/version", NULL) == -1)
+		goto out;
+	if (r.status == 200) {
+		rc = 0;
+		goto out;
+	}
+	if (r.status != 400 ||
+	    strstr(r.resp.data ? r.resp.data : "", "too old") == NULL) {
+		docker_error(&r);
+		goto out;
+	}
+	/* A daemon whose minimum is above ours: speak its minimum. */
+	r.unversioned = 1;
+	if (docker_call(d, &r, "GET", "/version", NULL) == -1)
+		goto out;
+	if (r.status != 200) {
+		docker_error(&r);
+		goto out;
+	}
+	o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
+	min = json_string_value(json_object_get(o, "MinAPIVersion"));
+	if (min == NULL || docker_version_num(min) == -1) {
+		err_set("docker: /version has no usable MinAPIVersion");
+		goto out;
+	}
+	snprintf(d->version, sizeof d->version, "%s", min);
+	rc = 0;
+out:
+	json_decref(o);
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_open(struct docker **out, const char *socket)
+{
+	struct docker *d;
+	const char *env;
+
+	*out = NULL;
+	if (socket == NULL || *socket == '\0') {
+		env = getenv("DOCKER_SOCKET");
+		socket = env && *env ? env : DOCKER_SOCKET;
+	}
+	if (strlen(socket) >= sizeof d->socket)
+		return err_set("docker socket path too long: %s", socket);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return err_set("cannot initialise libcurl");
+	if ((d = calloc(1, sizeof *d)) == NULL) {
+		curl_global_cleanup();
+		return err_set("out of memory");
+	}
+	snprintf(d->socket, sizeof d->socket, "%s", socket);
+	snprintf(d->version, sizeof d->version, "%s", DOCKER_API_VERSION);
+	if ((d->curl = curl_easy_init()) == NULL) {
+		err_set("cannot create a libcurl handle");
+		goto fail;
+	}
+	if (docker_negotiate(d) == -1)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	docker_close(d);
+	return -1;
+}
+
+void
+docker_close(struct docker *d)
+{
+	if (d == NULL)
+		return;
+	if (d->curl)
+		curl_easy_cleanup(d->curl);
+	free(d);
+	curl_global_cleanup();
+}
+
+/* --- names -----------------------------------------------------------------
+ */
+
+int
+docker_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || !isalnum((unsigned char)name[0]))
+		return 0;
+	for (i = 1; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '.' && name[i] != '-')
+			return 0;
+	return i <= 128;
+}
+
+/* Image references go into the path unescaped ("/images/a/b:tag/json"). */
+static int
+docker_image_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || !isalnum((unsigned char)name[0]))
+		return 0;
+	for (i = 1; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("_.-/:@", name[i]) == NULL)
+			return 0;
+	return i <= 255 && strstr(name, "..") == NULL;
+}
+
+static int
+docker_check_id(const char *id)
+{
+	if (!docker_name_valid(id))
+		return err_set(
+		    "invalid container name or id '%s'", id ? id : "");
+	return 0;
+}
+
+/* --- build -----------------------------------------------------------------
+ */
+
+struct docker_buildctx {
+	struct docker *d;
+	docker_read_fn read;
+	void *read_arg;
+	int read_failed;
+	char read_error[ERR_MAXLEN];
+	struct docker_progress progress;
+	int oom;
+	struct buf errbody; /* the body of a non-200 answer */
+};
+
+static size_t
+docker_build_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct docker_buildctx *b = arg;
+	ssize_t got;
+
+	got = b->read(b->read_arg, buf, size * n);
+	if (got < 0) {
+		b->read_failed = 1;
+		snprintf(b->read_error, sizeof b->read_error, "%s",
+		    err_msg()[0] ? err_msg() : "cannot read the build context");
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
+static size_t
+docker_build_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct docker_buildctx *b = arg;
+	long status = 0;
+
+	curl_easy_getinfo(b->d->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return docker_collect(data, size, n, &b->errbody);
+	if (docker_progress_feed(&b->progress, data, n) == -1) {
+		b->oom = 1;
+		return 0;
+	}
+	return n;
+}
+
+int
+docker_build(struct docker *d, const char *tag, docker_read_fn read,
+    void *read_arg, docker_line_fn line, void *line_arg, char *image_id,
+    size_t idlen)
+{
+	struct docker_buildctx b = {0};
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	char *etag = NULL;
+	int n, rc = -1;
+
+	if (idlen > 0)
+		image_id[0] = '\0';
+	b.d = d;
+	b.read = read;
+	b.read_arg = read_arg;
+	docker_progress_init(&b.progress, line, line_arg);
+	if (tag == NULL || !docker_image_valid(tag)) {
+		err_set("invalid image tag '%s'", tag ? tag : "");
+		goto out;
+	}
+	if ((etag = curl_easy_escape(d->curl, tag, 0)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	n = snprintf(path, sizeof path, "/build?t=%s&rm=1&forcerm=1", etag);
+	if (n < 0 || (size_t)n >= sizeof path) {
+		err_set("image tag too long");
+		goto out;
+	}
+	r.method = "POST";
+	r.path = path;
+	r.read = docker_build_read;
+	r.read_arg = &b;
+	r.write = docker_build_write;
+	r.write_arg = &b;
+	err_clear();
+	if (docker_perform(d, &r) == -1) {
+		if (b.read_failed)
+			err_set("%s", b.read_error);
+		else if (b.oom)
+			err_set("out of memory");
+		goto out;
+	}
+	if (r.status != 200) {
+		r.resp = b.errbody;
+		docker_error(&r);
+		r.resp = (struct buf)BUF_INIT;
+		goto out;
+	}
+	if (docker_progress_finish(&b.progress) == -1)
+		goto out;
+	if (b.progress.failed) {
+		err_set("%s", b.progress.error);
+		goto out;
+	}
+	if (b.progress.image_id[0] == '\0') {
+		err_set("docker: the build ended without an image id");
+		goto out;
+	}
+	if (strlen(b.progress.image_id) >= idlen) {
+		err_set("image id too long");
+		goto out;
+	}
+	snprintf(image_id, idlen, "%s", b.progress.image_id);
+	rc = 0;
+out:
+	curl_free(etag);
+	buf_release(&b.errbody);
+	docker_progress_release(&b.progress);
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_image_exists(struct docker *d, const char *name)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	int rc = -1;
+
+	if (!docker_image_valid(name))
+		return err_set("invalid image name '%s'", name ? name : "");
+	snprintf(path, sizeof path, "/images/%s/json", name);
+	if (docker_call(d, &r, "GET", path, NULL) == -1)
+		goto out;
+	if (r.status == 200)
+		rc = 0;
+	else if (r.status == 404)
+		rc = DOCKER_NOTFOUND;
+	else
+		docker_error(&r);
+out:
+	docker_req_release(&r);
+	return rc;
+}
+
+/* --- containers ------------------------------------------------------------
+ */
+
+/* Sets key to v (a new reference, NULL on failure) on o; -1 on failure. */
+static int
+spec_set(json_t *o, const char *key, json_t *v)
+{
+	return v == NULL ? -1 : json_object_set_new(o, key, v);
+}
+
+json_t *
+docker_spec_json(const struct docker_spec *spec)
+{
+	json_t *o, *host, *v, *ports, *bind;
+	char port[16], hostport[8], num[16];
+	size_t i;
+
+	if ((o = json_object()) == NULL || (host = json_object()) == NULL) {
+		json_decref(o);
+		err_set("out of memory");
+		return NULL;
+	}
+	if (spec->image == NULL || spec->image[0] == '\0') {
+		err_set("container spec has no image");
+		goto fail;
+	}
+	if (spec_set(o, "Image", json_string(spec->image)) == -1)
+		goto bad;
+
+	if ((v = json_array()) == NULL || spec_set(o, "Env", v) == -1)
+		goto bad;
+	for (i = 0; spec->env && spec->env[i]; i++)
+		if (json_array_append_new(v, json_string(spec->env[i])) == -1) {
+			err_set("environment entry %zu is not valid UTF-8", i);
+			goto fail;
+		}
+
+	if ((v = json_object()) == NULL || spec_set(o, "Labels", v) == -1)
+		goto bad;
+	snprintf(num, sizeof num, "%u", (unsigned)spec->release);
+	if ((spec->app &&
+	        spec_set(v, "minpaas.app", json_string(spec->app)) == -1) ||
+	    spec_set(v, "minpaas.release", json_string(num)) == -1 ||
+	    (spec->process && spec_set(v, "minpaas.process",
+	                          json_string(spec->process)) == -1))
+		goto bad;
+
+	if (spec->command && spec->command[0] &&
+	    spec_set(o, "Cmd",
+	        json_pack("[ss s]", "/bin/sh", "-c", spec->command)) == -1)
+		goto bad;
+	if (spec->user && spec->user[0] &&
+	    spec_set(o, "User", json_string(spec->user)) == -1)
+		goto bad;
+
+	if (spec->port) {
+		snprintf(port, sizeof port, "%u/tcp", (unsigned)spec->port);
+		if ((v = json_object()) == NULL ||
+		    spec_set(o, "ExposedPorts", v) == -1 ||
+		    spec_set(v, port, json_object()) == -1)
+			goto bad;
+		if (spec->host_port) {
+			snprintf(hostport, sizeof hostport, "%u",
+			    (unsigned)spec->host_port);
+			bind = json_pack("[{s:s, s:s}]", "HostIp", "127.0.0.1",
+			    "HostPort", hostport);
+			if ((ports = json_object()) == NULL ||
+			    spec_set(host, "PortBindings", ports) == -1 ||
+			    spec_set(ports, port, bind) == -1)
+				goto bad;
+		}
+	}
+	if (spec_set(host, "RestartPolicy",
+	        json_pack("{s:s, s:i}", "Name", "unless-stopped",
+	            "MaximumRetryCount", 0)) == -1 ||
+	    spec_set(host, "Init", json_true()) == -1 ||
+	    spec_set(host, "SecurityOpt",
+	        json_pack("[s]", "no-new-privileges")) == -1 ||
+	    spec_set(host, "LogConfig",
+	        json_pack("{s:s, s:{s:s, s:s}}", "Type", "json-file", "Config",
+	            "max-size", "10m", "max-file", "3")) == -1)
+		goto bad;
+	if (spec->memory > 0 &&
+	    spec_set(host, "Memory", json_integer(spec->memory)) == -1)
+		goto bad;
+	if (spec->nano_cpus > 0 &&
+	    spec_set(host, "NanoCpus", json_integer(spec->nano_cpus)) == -1)
+		goto bad;
+	if (spec->pids > 0 &&
+	    spec_set(host, "PidsLimit", json_integer(spec->pids)) == -1)
+		goto bad;
+	if (json_object_set(o, "HostConfig", host) == -1)
+		goto bad;
+	json_decref(host);
+	return o;
+bad:
+	err_set("cannot build the container spec (invalid UTF-8 or out of "
+	        "memory)");
+fail:
+	json_decref(host);
+	json_decref(o);
+	return NULL;
+}
+
+int
+docker_container_create(
+    struct docker *d, const struct docker_spec *spec, char *id, size_t idlen)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	json_t *body, *resp = NULL;
+	const char *newid;
+	char *text = NULL;
+	int rc = -1;
+
+	if (idlen > 0)
+		id[0] = '\0';
+	if (spec->name && spec->name[0] && !docker_name_valid(spec->name))
+		return err_set("invalid container name '%s'", spec->name);
+	if ((body = docker_spec_json(spec)) == NULL)
+		return -1;
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	if (spec->name && spec->name[0])
+		snprintf(path, sizeof path, "/containers/create?name=%s",
+		    spec->name);
+	else
+		snprintf(path, sizeof path, "/containers/create");
+	if (docker_call(d, &r, "POST", path, text) == -1)
+		goto out;
+	if (r.status != 201) {
+		docker_error(&r);
+		goto out;
+	}
+	resp = json_loadb(r.resp.data, r.resp.len, 0, NULL);
+	newid = json_string_value(json_object_get(resp, "Id"));
+	if (newid == NULL || strlen(newid) >= idlen) {
+		err_set("docker: create returned no usable container id");
+		goto out;
+	}
+	snprintf(id, idlen, "%s", newid);
+	rc = 0;
+out:
+	free(text);
+	json_decref(resp);
+	json_decref(body);
+	docker_req_release(&r);
+	return rc;
+}
+
+/* POST /containers/<id>/<verb>; 204 and 304 ("already so") are success,
+ * 404 is DOCKER_NOTFOUND (with the daemon's message recorded). */
+static int
+docker_container_post(
+    struct docker *d, const char *id, const char *verb, long timeout)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	int rc = -1;
+
+	if (docker_check_id(id) == -1)
+		return -1;
+	snprintf(path, sizeof path, "/containers/%s/%s", id, verb);
+	r.method = "POST";
+	r.path = path;
+	r.timeout = timeout;
+	if (docker_perform(d, &r) == -1)
+		goto out;
+	if (r.status == 204 || r.status == 304)
+		rc = 0;
+	else if (r.status == 404)
+		rc = (docker_error(&r), DOCKER_NOTFOUND);
+	else
+		docker_error(&r);
+out:
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_container_start(struct docker *d, const char *id)
+{
+	/* A container that vanished cannot be started: that is an error. */
+	return docker_container_post(d, id, "start", DOCKER_TIMEOUT) == 0 ? 0
+	                                                                  : -1;
+}
+
+int
+docker_container_stop(struct docker *d, const char *id, int timeout)
+{
+	char verb[32];
+
+	if (timeout < 0)
+		timeout = 0;
+	snprintf(verb, sizeof verb, "stop?t=%d", timeout);
+	return docker_container_post(
+	    d, id, verb, (long)timeout + DOCKER_TIMEOUT);
+}
+
+int
+docker_container_remove(struct docker *d, const char *id)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	int rc = -1;
+
+	if (docker_check_id(id) == -1)
+		return -1;
+	snprintf(path, sizeof path, "/containers/%s?force=1&v=1", id);
+	if (docker_call(d, &r, "DELETE", path, NULL) == -1)
+		goto out;
+	if (r.status == 204)
+		rc = 0;
+	else if (r.status == 404)
+		rc = DOCKER_NOTFOUND;
+	else
+		docker_error(&r);
+out:
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_container_inspect(
+    struct docker *d, const char *id, struct docker_state *out)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	json_t *o = NULL, *st;
+	json_error_t jerr;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (docker_check_id(id) == -1)
+		return -1;
+	snprintf(path, sizeof path, "/containers/%s/json", id);
+	if (docker_call(d, &r, "GET", path, NULL) == -1)
+		goto out;
+	if (r.status == 404) {
+		rc = DOCKER_NOTFOUND;
+		goto out;
+	}
+	if (r.status != 200) {
+		docker_error(&r);
+		goto out;
+	}
+	if ((o = json_loadb(r.resp.data, r.resp.len, 0, &jerr)) == NULL) {
+		err_set("docker: inspect answer is not JSON: %s", jerr.text);
+		goto out;
+	}
+	st = json_object_get(o, "State");
+	out->running = json_is_true(json_object_get(st, "Running"));
+	out->restarting = json_is_true(json_object_get(st, "Restarting"));
+	out->exit_code =
+	    (int)json_integer_value(json_object_get(st, "ExitCode"));
+	out->restart_count =
+	    (int)json_integer_value(json_object_get(o, "RestartCount"));
+	snprintf(out->status, sizeof out->status, "%s",
+	    json_string_value(json_object_get(st, "Status"))
+	        ? json_string_value(json_object_get(st, "Status"))
+	        : "");
+	rc = 0;
+out:
+	json_decref(o);
+	docker_req_release(&r);
+	return rc;
+}
+
+/* --- logs ------------------------------------------------------------------
+ */
+
+struct docker_logctx {
+	struct docker *d;
+	struct docker_demux demux;
+	struct buf errbody;
+};
+
+static size_t
+docker_logs_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct docker_logctx *l = arg;
+	long status = 0;
+
+	curl_easy_getinfo(l->d->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return docker_collect(data, size, n, &l->errbody);
+	if (docker_demux_feed(&l->demux, data, n) != 0)
+		return 0; /* ends the transfer */
+	return n;
+}
+
+int
+docker_container_logs(struct docker *d, const char *id, int tail, int follow,
+    docker_log_fn log, void *arg)
+{
+	struct docker_logctx l = {0};
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH], tailv[16];
+	int rc = -1;
+
+	if (docker_check_id(id) == -1)
+		return -1;
+	if (tail < 0)
+		snprintf(tailv, sizeof tailv, "all");
+	else
+		snprintf(tailv, sizeof tailv, "%d", tail);
+	snprintf(path, sizeof path,
+	    "/containers/%s/logs?stdout=1&stderr=1&tail=%s%s", id, tailv,
+	    follow ? "&follow=1" : "");
+	l.d = d;
+	docker_demux_init(&l.demux, log, arg);
+	r.method = "GET";
+	r.path = path;
+	r.timeout = follow ? 0 : DOCKER_TIMEOUT;
+	r.write = docker_logs_write;
+	r.write_arg = &l;
+	if (docker_perform(d, &r) == -1) {
+		if (l.demux.stopped)
+			rc = 0; /* the callback asked to stop */
+		goto out;
+	}
+	if (r.status == 404) {
+		rc = DOCKER_NOTFOUND;
+		goto out;
+	}
+	if (r.status != 200) {
+		r.resp = l.errbody;
+		docker_error(&r);
+		r.resp = (struct buf)BUF_INIT;
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&l.errbody);
+	docker_req_release(&r);
+	return rc;
+}
