@@ -39,8 +39,7 @@ struct docker_req {
 	long status;
 };
 
-/* --- transport -------------------------------------------------------------
- */
+/* --- transport ----------------------------------------------------------- */
 
 static size_t
 docker_collect(char *data, size_t size, size_t n, void *arg)
@@ -188,8 +187,7 @@ docker_req_release(struct docker_req *r)
 	buf_release(&r->resp);
 }
 
-/* --- version negotiation ---------------------------------------------------
- */
+/* --- version negotiation ------------------------------------------------- */
 
 /* "1.41" -> 1041; -1 when it is not a version. */
 static int
@@ -333,8 +331,7 @@ docker_close(struct docker *d)
 	curl_global_cleanup();
 }
 
-/* --- names -----------------------------------------------------------------
- */
+/* --- names --------------------------------------------------------------- */
 
 int
 docker_name_valid(const char *name)
@@ -374,8 +371,7 @@ docker_check_id(const char *id)
 	return 0;
 }
 
-/* --- build -----------------------------------------------------------------
- */
+/* --- build --------------------------------------------------------------- */
 
 struct docker_buildctx {
 	struct docker *d;
@@ -517,8 +513,7 @@ out:
 	return rc;
 }
 
-/* --- containers ------------------------------------------------------------
- */
+/* --- containers ---------------------------------------------------------- */
 
 /* Sets key to v (a new reference, NULL on failure) on o; -1 on failure. */
 static int
@@ -787,8 +782,7 @@ out:
 	return rc;
 }
 
-/* --- logs ------------------------------------------------------------------
- */
+/* --- logs ---------------------------------------------------------------- */
 
 struct docker_logctx {
 	struct docker *d;

@@ -25,8 +25,7 @@ struct docker;
 int docker_open(struct docker **out, const char *socket);
 void docker_close(struct docker *d);
 
-/* --- build -----------------------------------------------------------------
- */
+/* --- build --------------------------------------------------------------- */
 /* Produces the next bytes of the tar build context: returns the count, 0 at
  * the end, -1 on error (the build is then cancelled). */
 typedef ssize_t (*docker_read_fn)(void *arg, char *buf, size_t len);
@@ -46,8 +45,7 @@ int docker_build(struct docker *d, const char *tag, docker_read_fn read,
 /* 0 when the image exists, DOCKER_NOTFOUND when it does not. */
 int docker_image_exists(struct docker *d, const char *name);
 
-/* --- containers ------------------------------------------------------------
- */
+/* --- containers ---------------------------------------------------------- */
 struct docker_spec {
 	const char *name;       /* container name */
 	const char *image;      /* image id or name */

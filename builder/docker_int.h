@@ -21,7 +21,7 @@
 #define DOCKER_CONNECT_TIMEOUT 10   /* seconds */
 #define DOCKER_MAXPATH         2048 /* request path with its query */
 
-/* --- docker_frame.c: 8-byte multiplexed stream headers (logs, attach) ----- */
+/* --- docker_frame.c: 8-byte multiplexed stream headers (logs, attach) ---- */
 struct docker_demux {
 	unsigned char hdr[8];
 	size_t hdrlen; /* header bytes collected so far */
@@ -64,8 +64,7 @@ int docker_progress_feed(
 int docker_progress_finish(struct docker_progress *p);
 void docker_progress_release(struct docker_progress *p);
 
-/* --- docker.c --------------------------------------------------------------
- */
+/* --- docker.c ------------------------------------------------------------ */
 /* The POST /containers/create body for spec (a new reference), or NULL with
  * err_set(). */
 json_t *docker_spec_json(const struct docker_spec *spec);

@@ -14,8 +14,7 @@
 
 #include "builder/docker_int.h"
 
-/* --- frame demuxer ---------------------------------------------------------
- */
+/* --- frame demuxer ------------------------------------------------------- */
 
 struct logsink {
 	struct buf out; /* stdout bytes */
@@ -136,8 +135,7 @@ test_demux_raw(void **st)
 	buf_release(&s.out);
 }
 
-/* --- build output ----------------------------------------------------------
- */
+/* --- build output -------------------------------------------------------- */
 
 struct lines {
 	char *v[64];
@@ -311,8 +309,7 @@ test_build_long_stream_text(void **st)
 	docker_progress_release(&p);
 }
 
-/* --- create body -----------------------------------------------------------
- */
+/* --- create body --------------------------------------------------------- */
 
 static void
 test_spec_json(void **st)
