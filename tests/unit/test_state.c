@@ -1,0 +1,247 @@
+/*
+ * tests/unit/test_state.c: the LMDB state module against a scratch
+ * environment: records round-trip, release numbering, the port pool, the
+ * swap transaction, and the router's reader seeing a commit at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "state/state.h"
+
+struct fixture {
+	char dir[64];
+	struct state *st;
+};
+
+static int
+setup(void **ctx)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	strcpy(f->dir, "/tmp/minpaas-state-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(state_open(&f->st, f->dir), 0);
+	*ctx = f;
+	return 0;
+}
+
+static int
+teardown(void **ctx)
+{
+	struct fixture *f = *ctx;
+	char cmd[128];
+
+	state_close(f->st);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+make_app(struct state *st, const char *name)
+{
+	struct state_app a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.name, sizeof a.name, "%s", name);
+	strcpy(a.owner, "SHA256:owner");
+	strcpy(a.branch, "main");
+	a.created = 1700000000;
+	assert_int_equal(state_app_create(st, &a), 0);
+}
+
+static void
+test_app_roundtrip(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct state_app a, got, *list;
+	size_t n;
+
+	make_app(f->st, "web");
+	make_app(f->st, "api");
+	memset(&a, 0, sizeof a);
+	strcpy(a.name, "web");
+	assert_int_equal(state_app_create(f->st, &a), STATE_EXISTS);
+	assert_int_equal(state_app_get(f->st, "web", &got), 0);
+	assert_string_equal(got.owner, "SHA256:owner");
+	assert_string_equal(got.branch, "main");
+	assert_int_equal(got.created, 1700000000);
+	assert_int_equal(state_app_get(f->st, "nope", &got), STATE_NOTFOUND);
+	assert_int_equal(state_app_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "api");
+	assert_string_equal(list[1].name, "web");
+	free(list);
+}
+
+static void
+test_keys(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct state_key k, got;
+
+	memset(&k, 0, sizeof k);
+	strcpy(k.fp, "SHA256:abc");
+	strcpy(k.name, "alice");
+	strcpy(k.role, "admin");
+	strcpy(k.pubkey, "ssh-ed25519 AAAA");
+	assert_int_equal(state_key_add(f->st, &k), 0);
+	assert_int_equal(state_key_add(f->st, &k), STATE_EXISTS);
+	strcpy(k.fp, "SHA256:other");
+	assert_int_equal(state_key_add(f->st, &k), STATE_EXISTS); /* name */
+	assert_int_equal(state_key_get(f->st, "SHA256:abc", &got), 0);
+	assert_string_equal(got.name, "alice");
+	assert_string_equal(got.role, "admin");
+	assert_int_equal(state_key_remove(f->st, "alice"), 0);
+	assert_int_equal(
+	    state_key_get(f->st, "SHA256:abc", &got), STATE_NOTFOUND);
+	assert_int_equal(state_key_remove(f->st, "alice"), STATE_NOTFOUND);
+}
+
+static void
+test_release_numbers(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct state_release r, got, *list;
+	size_t n;
+	int i;
+
+	make_app(f->st, "a");
+	make_app(f->st, "a-b");
+	for (i = 1; i <= 300; i++) {
+		memset(&r, 0, sizeof r);
+		strcpy(r.app, "a");
+		strcpy(r.status, "building");
+		assert_int_equal(state_release_new(f->st, &r), 0);
+		assert_int_equal(r.number, i);
+	}
+	/* another app's numbers start at 1 and do not disturb "a" */
+	memset(&r, 0, sizeof r);
+	strcpy(r.app, "a-b");
+	assert_int_equal(state_release_new(f->st, &r), 0);
+	assert_int_equal(r.number, 1);
+	memset(&r, 0, sizeof r);
+	strcpy(r.app, "a");
+	assert_int_equal(state_release_new(f->st, &r), 0);
+	assert_int_equal(r.number, 301);
+
+	assert_int_equal(state_release_get(f->st, "a", 256, &got), 0);
+	assert_int_equal(got.number, 256);
+	assert_string_equal(got.status, "building");
+	assert_int_equal(state_release_list(f->st, "a", &list, &n), 0);
+	assert_int_equal(n, 301);
+	assert_int_equal(list[0].number, 301); /* newest first */
+	assert_int_equal(list[300].number, 1);
+	free(list);
+}
+
+static void
+test_ports(void **ctx)
+{
+	struct fixture *f = *ctx;
+	uint16_t p1, p2, p3;
+
+	assert_int_equal(state_port_alloc(f->st, "a", &p1), 0);
+	assert_int_equal(state_port_alloc(f->st, "a", &p2), 0);
+	assert_int_equal(p1, STATE_PORT_MIN);
+	assert_int_equal(p2, STATE_PORT_MIN + 1);
+	assert_int_equal(state_port_free(f->st, p1), 0);
+	assert_int_equal(state_port_alloc(f->st, "b", &p3), 0);
+	assert_int_equal(p3, p1); /* the lowest free port again */
+}
+
+static void
+test_activate_and_reader(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct state_reader *rd;
+	struct state_release r;
+	struct state_route route, got;
+	struct state_app app;
+
+	make_app(f->st, "hello");
+	assert_int_equal(state_reader_new(&rd, f->st), 0);
+	assert_int_equal(state_reader_route(rd, "hello.localhost", 15, &got),
+	    STATE_NOTFOUND);
+
+	memset(&r, 0, sizeof r);
+	strcpy(r.app, "hello");
+	strcpy(r.commit, "0123456789012345678901234567890123456789");
+	strcpy(r.status, "deploying");
+	assert_int_equal(state_release_new(f->st, &r), 0);
+	memset(&route, 0, sizeof route);
+	strcpy(route.app, "hello");
+	route.nupstreams = 2;
+	strcpy(route.upstream[0], "127.0.0.1:20000");
+	strcpy(route.upstream[1], "127.0.0.1:20001");
+	assert_int_equal(
+	    state_release_activate(f->st, &r, "hello.localhost", &route), 0);
+
+	/* the same reader sees the commit on its next lookup */
+	assert_int_equal(
+	    state_reader_route(rd, "hello.localhost", 15, &got), 0);
+	assert_string_equal(got.app, "hello");
+	assert_int_equal(got.nupstreams, 2);
+	assert_string_equal(got.upstream[1], "127.0.0.1:20001");
+	assert_int_equal(state_app_get(f->st, "hello", &app), 0);
+	assert_int_equal(app.release, 1);
+	assert_string_equal(app.commit, r.commit);
+	assert_int_equal(state_release_get(f->st, "hello", 1, &r), 0);
+	assert_string_equal(r.status, "live");
+
+	route.nupstreams = 1;
+	strcpy(route.upstream[0], "127.0.0.1:20005");
+	assert_int_equal(state_route_put(f->st, "hello.localhost", &route), 0);
+	assert_int_equal(
+	    state_reader_route(rd, "hello.localhost", 15, &got), 0);
+	assert_int_equal(got.nupstreams, 1);
+	assert_string_equal(got.upstream[0], "127.0.0.1:20005");
+
+	/* deleting the app takes its routes, releases and ports with it */
+	assert_int_equal(state_app_delete(f->st, "hello"), 0);
+	assert_int_equal(state_reader_route(rd, "hello.localhost", 15, &got),
+	    STATE_NOTFOUND);
+	assert_int_equal(
+	    state_release_get(f->st, "hello", 1, &r), STATE_NOTFOUND);
+	state_reader_free(rd);
+}
+
+static void
+test_meta(void **ctx)
+{
+	struct fixture *f = *ctx;
+	char v[8];
+
+	assert_int_equal(
+	    state_meta_get(f->st, "domain", v, sizeof v), STATE_NOTFOUND);
+	assert_int_equal(state_meta_set(f->st, "domain", "example.org"), 0);
+	assert_int_equal(state_meta_get(f->st, "domain", v, sizeof v), 0);
+	assert_string_equal(v, "example"); /* truncated to fit */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_app_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_release_numbers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_activate_and_reader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
