@@ -167,6 +167,15 @@ release_of(const MDB_val *k, const MDB_val *v, const char *app)
 }
 
 static int
+env_of(const MDB_val *k, const MDB_val *v, const char *app)
+{
+	size_t n = strlen(app);
+
+	return k->mv_size > n + 1 && memcmp(k->mv_data, app, n) == 0 &&
+	       ((char *)k->mv_data)[n] == '\0';
+}
+
+static int
 value_is(const MDB_val *k, const MDB_val *v, const char *app)
 {
 	return v->mv_size == strlen(app) &&
@@ -197,6 +206,8 @@ state_app_delete(struct state *st, const char *name)
 		rc = del_matching(txn, st, DB_PORTS, value_is, name);
 	if (rc == 0)
 		rc = del_matching(txn, st, DB_ROUTES, route_of, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_ENV, env_of, name);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;

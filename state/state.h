@@ -129,6 +129,30 @@ int state_port_free(struct state *st, uint16_t port);
 int state_meta_get(struct state *st, const char *key, char *out, size_t outlen);
 int state_meta_set(struct state *st, const char *key, const char *value);
 
+/* --- env: the app's config, app NUL KEY -> value bytes ------------------- */
+#define STATE_MAXENVKEY   255
+#define STATE_MAXENVVALUE (64 * 1024)
+#define STATE_MAXENVVARS  1000
+
+/* An app's config as "KEY=VALUE" strings sorted by key; values hold any byte
+ * but NUL. */
+struct state_env {
+	size_t n;
+	char **vars; /* n strings, then NULL */
+};
+
+/* 1 when key matches [A-Za-z_][A-Za-z0-9_]* and fits STATE_MAXENVKEY. */
+int state_env_key_valid(const char *key);
+int state_env_get(struct state *st, const char *app, struct state_env *out);
+/*
+ * In one write: sets each "KEY=VALUE" of set and removes each KEY of unset
+ * (either may be NULL; NULL-terminated arrays). Keys must be valid; the
+ * caller checks values. Fills `after` (when non-NULL) with the result.
+ */
+int state_env_update(struct state *st, const char *app, const char *const *set,
+    const char *const *unset, struct state_env *after);
+void state_env_release(struct state_env *env);
+
 /* --- the router's per-request reader -------------------------------------- */
 /*
  * A read-only lookup handle that keeps one reset read transaction and renews

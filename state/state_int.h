@@ -17,6 +17,7 @@ enum {
 	DB_ROUTES,
 	DB_PORTS,
 	DB_META,
+	DB_ENV, /* app NUL KEY -> value */
 	STATE_NDBS
 };
 

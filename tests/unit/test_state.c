@@ -228,6 +228,42 @@ test_meta(void **ctx)
 	assert_string_equal(v, "example"); /* truncated to fit */
 }
 
+static void
+test_env(void **ctx)
+{
+	struct fixture *f = *ctx;
+	const char *set[] = {"B=two words", "A=x\n$(id)'\"", "C=", NULL};
+	const char *unset[] = {"C", "MISSING", NULL};
+	const char *bad[] = {"1A=x", NULL};
+	struct state_env env;
+
+	make_app(f->st, "app");
+	make_app(f->st, "app2");
+	assert_int_equal(state_env_update(f->st, "app", set, NULL, &env), 0);
+	assert_int_equal(env.n, 3);
+	assert_string_equal(env.vars[0], "A=x\n$(id)'\"");
+	assert_string_equal(env.vars[1], "B=two words");
+	assert_string_equal(env.vars[2], "C=");
+	assert_null(env.vars[3]);
+	state_env_release(&env);
+	assert_int_equal(state_env_update(f->st, "app", NULL, unset, NULL), 0);
+	assert_int_equal(state_env_update(f->st, "app", bad, NULL, NULL), -1);
+	assert_int_equal(state_env_get(f->st, "app", &env), 0);
+	assert_int_equal(env.n, 2);
+	state_env_release(&env);
+	assert_int_equal(state_env_get(f->st, "app2", &env), 0);
+	assert_int_equal(env.n, 0);
+	assert_null(env.vars[0]);
+	state_env_release(&env);
+	assert_true(state_env_key_valid("_A1"));
+	assert_false(state_env_key_valid("A-B"));
+	assert_false(state_env_key_valid(""));
+	assert_int_equal(state_app_delete(f->st, "app"), 0);
+	assert_int_equal(state_env_get(f->st, "app", &env), 0);
+	assert_int_equal(env.n, 0);
+	state_env_release(&env);
+}
+
 int
 main(void)
 {
@@ -241,6 +277,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_activate_and_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
