@@ -120,7 +120,7 @@ int sshd_repo_prepare(const char *app, char *repo, size_t repolen);
 /* session.c */
 struct sshd_listener_ctx {
 	int id;        /* connection number, for log lines */
-	char peer[64]; /* client address */
+	char peer[96]; /* client address */
 };
 
 /*
