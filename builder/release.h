@@ -14,14 +14,19 @@
 #include "builder/docker.h"
 #include "state/state.h"
 
-#define RELEASE_HEALTH_TIMEOUT 60 /* seconds; $MINPAAS_HEALTH_TIMEOUT */
+#define RELEASE_HEALTH_TIMEOUT     60 /* seconds; $MINPAAS_HEALTH_TIMEOUT */
 #define RELEASE_HEALTH_INTERVAL_MS 50
-#define RELEASE_STOP_GRACE 10		  /* seconds between SIGTERM and kill */
-#define RELEASE_LOG_LINES 20		  /* last log lines shown on failure */
-#define RELEASE_APP_PORT 5000		  /* $PORT inside the container */
-#define RELEASE_MEMORY (512LL << 20)	  /* default memory limit */
-#define RELEASE_NANO_CPUS 1000000000LL	  /* default CPU limit: one core */
-#define RELEASE_PIDS 512		  /* default pids limit */
+#define RELEASE_STOP_GRACE         10   /* seconds between SIGTERM and kill */
+#define RELEASE_LOG_LINES          20   /* last log lines shown on failure */
+#define RELEASE_APP_PORT           5000 /* $PORT inside the container */
+#define RELEASE_MEMORY             (512LL << 20) /* default memory limit */
+#define RELEASE_NANO_CPUS          1000000000LL /* default CPU limit: one core */
+#define RELEASE_PIDS               512          /* default pids limit */
+#define RELEASE_PROBE_CONNECT_MS   200  /* per-try TCP connect timeout */
+#define RELEASE_PROBE_REPLY_MS     2000 /* wait for a status line once in */
+#define RELEASE_INSPECT_MS         200  /* how often the container is checked */
+#define RELEASE_DRAIN_MS           2000 /* old release keeps serving after swap */
+#define RELEASE_PORT_TRIES         5    /* host ports tried when one is taken */
 
 /*
  * Deploys rel (app, number, image, commit, command and cause filled in, its
@@ -33,7 +38,7 @@
  * and the container's last log lines to out, removes the new container and
  * returns -1; the previous release stays live.
  */
-int release_deploy(struct state *st, struct docker *d,
-    struct state_release *rel, FILE *out);
+int release_deploy(
+    struct state *st, struct docker *d, struct state_release *rel, FILE *out);
 
 #endif

@@ -1,0 +1,513 @@
+/*
+ * builder/release.c: the one path by which a release goes live. The new
+ * container starts on its own host port and must answer HTTP before the route
+ * moves; the swap is one LMDB write; the old container is drained and stopped
+ * by a detached process so the push returns at once. Guarantees: whatever
+ * fails, the previous release keeps its route, container and port, and the
+ * new container and port are given back. Everything the person pushing sees
+ * goes to `out`, nothing to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "builder/release.h"
+#include "common/err.h"
+#include "common/home.h"
+
+#define RELEASE_MAXLOGLINE 1024 /* a failed app's log line is cut here */
+
+/* --- output ----------------------------------------------------------------
+ */
+
+static void release_say(FILE *out, const char *prefix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One line to out, flushed so that it reaches the client as it happens. */
+static void
+release_say(FILE *out, const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out == NULL)
+		return;
+	fputs(prefix, out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+#define STEP(out, ...)   release_say(out, "-----> ", __VA_ARGS__)
+#define DETAIL(out, ...) release_say(out, "       ", __VA_ARGS__)
+#define FAIL(out, ...)   release_say(out, " !     ", __VA_ARGS__)
+
+static int64_t
+release_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+release_sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* --- health check ----------------------------------------------------------
+ */
+
+/* Waits for fd to become ready for events until deadline; 1 ready, 0 not. */
+static int
+release_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = {fd, events, 0};
+	int64_t left;
+	int n;
+
+	for (;;) {
+		left = deadline - release_now_ms();
+		if (left <= 0)
+			return 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n == 0 || errno != EINTR)
+			return 0;
+	}
+}
+
+/*
+ * One try: connect to 127.0.0.1:port (non-blocking, short timeout) and send
+ * "GET /". Returns 1 when an HTTP status line comes back, whatever the status,
+ * and 0 otherwise. Never waits past deadline.
+ */
+static int
+release_probe(uint16_t port, const char *host, int64_t deadline)
+{
+	struct sockaddr_in sa;
+	char req[512], resp[16];
+	size_t got = 0;
+	socklen_t sl = sizeof(int);
+	int fd, soerr = 0, up = 0, n;
+	int64_t now = release_now_ms(), until;
+
+	if ((fd = socket(
+	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+		if (errno != EINPROGRESS)
+			goto out;
+		until = now + RELEASE_PROBE_CONNECT_MS;
+		if (!release_wait(
+		        fd, POLLOUT, until < deadline ? until : deadline))
+			goto out;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+		    soerr != 0)
+			goto out;
+	}
+	n = snprintf(req, sizeof req,
+	    "GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: minpaas-health\r\n"
+	    "Connection: close\r\n\r\n",
+	    host);
+	if (n < 0 || (size_t)n >= sizeof req ||
+	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+		goto out;
+	until = release_now_ms() + RELEASE_PROBE_REPLY_MS;
+	if (until > deadline)
+		until = deadline;
+	/* "HTTP/1.1 200" is all that is needed. */
+	while (got < 12) {
+		if (!release_wait(fd, POLLIN, until))
+			goto out;
+		n = (int)recv(fd, resp + got, 12 - got, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	up = got >= 12 && memcmp(resp, "HTTP/1.", 7) == 0 && resp[8] == ' ' &&
+	     resp[9] >= '1' && resp[9] <= '5';
+out:
+	close(fd);
+	return up;
+}
+
+static int
+release_health_timeout(void)
+{
+	const char *v = getenv("MINPAAS_HEALTH_TIMEOUT");
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return RELEASE_HEALTH_TIMEOUT;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end != '\0' || n <= 0 || n > 3600)
+		return RELEASE_HEALTH_TIMEOUT;
+	return (int)n;
+}
+
+/*
+ * Polls until the app answers (0, *ms set to how long it took) or fails
+ * (-1 with the reason in err_msg()): it exited, or the timeout passed.
+ */
+static int
+release_wait_up(struct docker *d, const char *id, uint16_t port,
+    const char *host, int64_t *ms)
+{
+	struct docker_state ds;
+	int64_t start = release_now_ms(), deadline, next_inspect, t;
+	int timeout = release_health_timeout(), rc;
+
+	deadline = start + (int64_t)timeout * 1000;
+	next_inspect = start + RELEASE_INSPECT_MS;
+	for (;;) {
+		t = release_now_ms();
+		if (release_probe(port, host, deadline)) {
+			*ms = release_now_ms() - start;
+			return 0;
+		}
+		if (release_now_ms() >= next_inspect) {
+			next_inspect = release_now_ms() + RELEASE_INSPECT_MS;
+			rc = docker_container_inspect(d, id, &ds);
+			if (rc == DOCKER_NOTFOUND)
+				return err_set("the app's container vanished");
+			if (rc == -1)
+				return -1;
+			/* unless-stopped restarts a crashed app: a restart
+			 * count says it exited even when it runs again. */
+			if (!ds.running || ds.restarting ||
+			    ds.restart_count > 0)
+				return err_set("the app exited with status %d",
+				    ds.exit_code);
+		}
+		if (release_now_ms() >= deadline)
+			return err_set("the app did not answer HTTP on $PORT "
+			               "within %d s",
+			    timeout);
+		release_sleep_ms(
+		    t + RELEASE_HEALTH_INTERVAL_MS - release_now_ms());
+	}
+}
+
+/* --- failure output --------------------------------------------------------
+ */
+
+struct release_logs {
+	FILE *out;
+	char line[RELEASE_MAXLOGLINE];
+	size_t len;
+};
+
+static void
+release_logs_flush(struct release_logs *l)
+{
+	if (l->len > 0 && l->line[l->len - 1] == '\r')
+		l->len--;
+	l->line[l->len] = '\0';
+	DETAIL(l->out, "%s", l->line);
+	l->len = 0;
+}
+
+static int
+release_logs_fn(void *arg, int stream, const char *data, size_t len)
+{
+	struct release_logs *l = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n')
+			release_logs_flush(l);
+		else if (l->len < sizeof l->line - 1)
+			l->line[l->len++] = data[i];
+	}
+	return 0;
+}
+
+/* The container's last lines, 7-space indented; best effort. */
+static void
+release_show_logs(struct docker *d, const char *id, FILE *out)
+{
+	struct release_logs l = {out, "", 0};
+
+	if (out == NULL)
+		return;
+	FAIL(out, "Last lines of the app's output:");
+	if (docker_container_logs(
+	        d, id, RELEASE_LOG_LINES, 0, release_logs_fn, &l) != 0) {
+		DETAIL(out, "(no logs: %s)", err_msg());
+		return;
+	}
+	if (l.len > 0)
+		release_logs_flush(&l);
+}
+
+/* --- retiring the previous release -----------------------------------------
+ */
+
+/*
+ * Runs in a detached grandchild with handles of its own: lets in-flight
+ * requests finish, stops and removes the container, gives its port back and
+ * marks the release retired. Nobody is left to hear about failures.
+ */
+static void
+release_retire_child(const struct state_release *old)
+{
+	struct state_release cur;
+	struct docker *d = NULL;
+	struct state *st = NULL;
+
+	release_sleep_ms(RELEASE_DRAIN_MS);
+	if (docker_open(&d, NULL) == 0) {
+		docker_container_stop(d, old->container, RELEASE_STOP_GRACE);
+		docker_container_remove(d, old->container);
+		docker_close(d);
+	}
+	if (state_open(&st, home_dir()) == 0) {
+		if (old->port)
+			state_port_free(st, old->port);
+		if (state_release_get(st, old->app, old->number, &cur) == 0 &&
+		    strcmp(cur.status, "live") == 0) {
+			snprintf(cur.status, sizeof cur.status, "retired");
+			state_release_put(st, &cur);
+		}
+		state_close(st);
+	}
+}
+
+/* Double-forks so the push does not wait and no zombie is left. */
+static void
+release_retire(const struct state_release *old, FILE *out)
+{
+	pid_t pid;
+	int fd, status;
+
+	if (out)
+		fflush(out);
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		DETAIL(out, "(could not stop v%u: %s)", old->number,
+		    strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		/* Keep nothing of the push open: not the client's pipe, not
+		 * the deploy lock, not the parent's LMDB or docker socket. */
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		close_range(3, ~0U, 0);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		release_retire_child(old);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+}
+
+/* --- the deploy ------------------------------------------------------------
+ */
+
+/* 1 when the daemon refused the host port because it is taken. */
+static int
+release_port_taken(const char *msg)
+{
+	return strstr(msg, "already allocated") != NULL ||
+	       strstr(msg, "address already in use") != NULL;
+}
+
+/* Creates and starts the container on a free port; taken ports are retried
+ * a few times. Sets rel->port and rel->container. */
+static int
+release_start(struct state *st, struct docker *d, struct state_release *rel,
+    const char *name, FILE *out)
+{
+	const char *env[] = {NULL, NULL};
+	uint16_t taken[RELEASE_PORT_TRIES];
+	char portenv[32], id[72];
+	struct docker_spec spec;
+	int ntaken = 0, rc = -1, i;
+
+	snprintf(portenv, sizeof portenv, "PORT=%d", RELEASE_APP_PORT);
+	env[0] = portenv;
+	memset(&spec, 0, sizeof spec);
+	spec.name = name;
+	spec.image = rel->image;
+	spec.env = env;
+	spec.command = rel->command[0] ? rel->command : NULL;
+	spec.app = rel->app;
+	spec.release = rel->number;
+	spec.process = "web";
+	spec.port = RELEASE_APP_PORT;
+	spec.memory = RELEASE_MEMORY;
+	spec.nano_cpus = RELEASE_NANO_CPUS;
+	spec.pids = RELEASE_PIDS;
+
+	for (;;) {
+		if (state_port_alloc(st, rel->app, &rel->port) == -1)
+			goto out;
+		spec.host_port = rel->port;
+		if (docker_container_create(d, &spec, id, sizeof id) == -1)
+			goto out;
+		snprintf(rel->container, sizeof rel->container, "%s", id);
+		if (docker_container_start(d, id) == 0)
+			break;
+		if (!release_port_taken(err_msg()) ||
+		    ntaken == RELEASE_PORT_TRIES)
+			goto out;
+		/* Held by something minpaas does not know: keep it out of
+		 * the next allocation, give it back at the end. */
+		docker_container_remove(d, id);
+		rel->container[0] = '\0';
+		taken[ntaken++] = rel->port;
+		rel->port = 0;
+	}
+	DETAIL(out, "container %.12s on 127.0.0.1:%u", rel->container,
+	    (unsigned)rel->port);
+	rc = 0;
+out:
+	for (i = 0; i < ntaken; i++)
+		state_port_free(st, taken[i]);
+	return rc;
+}
+
+/* Undoes a failed deploy: container, port, and the release's record. */
+static void
+release_abandon(struct state *st, struct docker *d, struct state_release *rel)
+{
+	char reason[ERR_MAXLEN];
+
+	snprintf(reason, sizeof reason, "%s", err_msg());
+	if (rel->container[0])
+		docker_container_remove(d, rel->container);
+	if (rel->port)
+		state_port_free(st, rel->port);
+	rel->container[0] = '\0';
+	rel->port = 0;
+	snprintf(rel->status, sizeof rel->status, "failed");
+	rel->finished = (int64_t)time(NULL);
+	state_release_put(st, rel);
+	err_set("%s", reason);
+}
+
+int
+release_deploy(
+    struct state *st, struct docker *d, struct state_release *rel, FILE *out)
+{
+	char domain[STATE_MAXHOST + 1], host[STATE_MAXHOST + 1], name[64];
+	char http_port[16], reason[ERR_MAXLEN];
+	struct state_release old;
+	struct state_route route;
+	struct state_app app;
+	uint32_t prev = 0;
+	int64_t ms = 0;
+	int rc;
+
+	rel->container[0] = '\0';
+	rel->port = 0;
+	rc = state_meta_get(st, "domain", domain, sizeof domain);
+	if (rc == -1)
+		goto fail;
+	if (rc == STATE_NOTFOUND || domain[0] == '\0')
+		snprintf(domain, sizeof domain, "localhost");
+	rc = snprintf(host, sizeof host, "%s.%s", rel->app, domain);
+	if (rc < 0 || (size_t)rc >= sizeof host) {
+		err_set("host name %s.%s is too long", rel->app, domain);
+		goto fail;
+	}
+	/* The release that serves now; read before the swap replaces it. */
+	rc = state_app_get(st, rel->app, &app);
+	if (rc == -1)
+		goto fail;
+	if (rc == 0)
+		prev = app.release;
+
+	snprintf(rel->status, sizeof rel->status, "deploying");
+	if (state_release_put(st, rel) == -1)
+		goto fail;
+
+	STEP(out, "Starting release v%u", rel->number);
+	snprintf(name, sizeof name, "%s.%u.web", rel->app, rel->number);
+	/* A container left by a deploy that died half-way. */
+	if (docker_container_remove(d, name) == -1)
+		goto fail;
+	if (release_start(st, d, rel, name, out) == -1)
+		goto fail;
+	DETAIL(out, "waiting for it to answer HTTP on $PORT");
+	if (release_wait_up(d, rel->container, rel->port, host, &ms) == -1)
+		goto fail_logs;
+	DETAIL(out, "up after %.2f s", (double)ms / 1000.0);
+
+	memset(&route, 0, sizeof route);
+	snprintf(route.app, sizeof route.app, "%s", rel->app);
+	route.nupstreams = 1;
+	snprintf(route.upstream[0], sizeof route.upstream[0], "127.0.0.1:%u",
+	    (unsigned)rel->port);
+	snprintf(rel->status, sizeof rel->status, "live");
+	rel->finished = (int64_t)time(NULL);
+	if (state_release_activate(st, rel, host, &route) == -1)
+		goto fail;
+
+	if (prev != 0 && prev != rel->number &&
+	    state_release_get(st, rel->app, prev, &old) == 0 &&
+	    old.container[0] != '\0') {
+		DETAIL(out, "v%u keeps serving for %d s, then stops", prev,
+		    RELEASE_DRAIN_MS / 1000);
+		release_retire(&old, out);
+	}
+	if (state_meta_get(st, "http_port", http_port, sizeof http_port) != 0 ||
+	    strcmp(http_port, "80") == 0 || http_port[0] == '\0')
+		STEP(out, "Released v%u: http://%s/", rel->number, host);
+	else
+		STEP(out, "Released v%u: http://%s:%s/", rel->number, host,
+		    http_port);
+	return 0;
+
+fail_logs:
+	snprintf(reason, sizeof reason, "%s", err_msg());
+	FAIL(out, "%s", reason);
+	release_show_logs(d, rel->container, out);
+	err_set("%s", reason);
+	release_abandon(st, d, rel);
+	return -1;
+fail:
+	FAIL(out, "%s", err_msg());
+	release_abandon(st, d, rel);
+	return -1;
+}
