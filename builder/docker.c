@@ -585,7 +585,8 @@ docker_spec_json(const struct docker_spec *spec)
 		}
 	}
 	if (spec_set(host, "RestartPolicy",
-	        json_pack("{s:s, s:i}", "Name", "unless-stopped",
+	        json_pack("{s:s, s:i}", "Name",
+	            spec->restart ? spec->restart : "unless-stopped",
 	            "MaximumRetryCount", 0)) == -1 ||
 	    spec_set(host, "Init", json_true()) == -1 ||
 	    spec_set(host, "SecurityOpt",
@@ -699,6 +700,40 @@ docker_container_start(struct docker *d, const char *id)
 	/* A container that vanished cannot be started: that is an error. */
 	return docker_container_post(d, id, "start", DOCKER_TIMEOUT) == 0 ? 0
 	                                                                  : -1;
+}
+
+int
+docker_container_set_restart(
+    struct docker *d, const char *id, const char *policy)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	json_t *body;
+	char *text = NULL;
+	int rc = -1;
+
+	if (docker_check_id(id) == -1)
+		return -1;
+	body = json_pack("{s:{s:s, s:i}}", "RestartPolicy", "Name", policy,
+	    "MaximumRetryCount", 0);
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	snprintf(path, sizeof path, "/containers/%s/update", id);
+	if (docker_call(d, &r, "POST", path, text) == -1)
+		goto out;
+	if (r.status == 200)
+		rc = 0;
+	else if (r.status == 404)
+		rc = (docker_error(&r), DOCKER_NOTFOUND);
+	else
+		docker_error(&r);
+out:
+	free(text);
+	json_decref(body);
+	docker_req_release(&r);
+	return rc;
 }
 
 int

@@ -60,6 +60,7 @@ struct docker_spec {
 	int64_t nano_cpus;   /* 1e9 = one CPU; 0: no limit */
 	int64_t pids;        /* 0: no limit */
 	const char *user;    /* "" or NULL: the image's user */
+	const char *restart; /* restart policy; NULL: "unless-stopped" */
 };
 
 /* Creates a container (restart unless-stopped, init, no new privileges,
@@ -67,6 +68,10 @@ struct docker_spec {
 int docker_container_create(
     struct docker *d, const struct docker_spec *spec, char *id, size_t idlen);
 int docker_container_start(struct docker *d, const char *id);
+/* Changes the restart policy of a created or running container ("no",
+ * "unless-stopped", ...). */
+int docker_container_set_restart(
+    struct docker *d, const char *id, const char *policy);
 /* SIGTERM, then SIGKILL after timeout seconds. Already stopped is success;
  * DOCKER_NOTFOUND when it does not exist. */
 int docker_container_stop(struct docker *d, const char *id, int timeout);

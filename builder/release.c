@@ -204,10 +204,7 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 				return err_set("the app's container vanished");
 			if (rc == -1)
 				return -1;
-			/* unless-stopped restarts a crashed app: a restart
-			 * count says it exited even when it runs again. */
-			if (!ds.running || ds.restarting ||
-			    ds.restart_count > 0)
+			if (!ds.running || ds.restarting)
 				return err_set("the app exited with status %d",
 				    ds.exit_code);
 		}
@@ -378,6 +375,9 @@ release_start(struct state *st, struct docker *d, struct state_release *rel,
 	spec.memory = RELEASE_MEMORY;
 	spec.nano_cpus = RELEASE_NANO_CPUS;
 	spec.pids = RELEASE_PIDS;
+	/* Until it answered, a crash must stay a crash (and keep its exit
+	 * status) rather than be restarted; the policy is set once live. */
+	spec.restart = "no";
 
 	for (;;) {
 		if (state_port_alloc(st, rel->app, &rel->port) == -1)
@@ -473,6 +473,9 @@ release_deploy(
 	if (release_wait_up(d, rel->container, rel->port, host, &ms) == -1)
 		goto fail_logs;
 	DETAIL(out, "up after %.2f s", (double)ms / 1000.0);
+	if (docker_container_set_restart(d, rel->container, "unless-stopped") ==
+	    -1)
+		goto fail;
 
 	memset(&route, 0, sizeof route);
 	snprintf(route.app, sizeof route.app, "%s", rel->app);
