@@ -1,0 +1,191 @@
+/*
+ * router/router.h: minpaas-router, the HTTP/1.1 reverse proxy in front of
+ * every app. It looks the Host header up in the LMDB route table on every
+ * request and streams the request to one of the route's upstreams on
+ * 127.0.0.1, then streams the response back.
+ *
+ * One file per concern, one header for all of them (OpenBSD relayd style):
+ *   ev.c     the event loop; the only file that calls epoll_*
+ *   http.c   the HTTP/1.1 head parser and chunked framing tracker; pure
+ *   proxy.c  the connections: accept, route, proxy, errors, timeouts
+ *   main.c   options, logging, context, loop
+ */
+#ifndef MINPAAS_ROUTER_H
+#define MINPAAS_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits on input from outside. */
+#define ROUTER_MAXHEADER     (16 * 1024) /* bytes in a request/response head */
+#define ROUTER_MAXHEADERS    100         /* header fields in a head */
+#define ROUTER_MAXMETHOD     32          /* bytes in a method token */
+#define ROUTER_MAXCONNTOKENS 16          /* tokens in Connection: */
+#define ROUTER_MAXCHUNKLINE  1024        /* chunk-size line with extensions */
+#define ROUTER_MAXTRAILER    ROUTER_MAXHEADER
+#define ROUTER_MAXREQUESTID  128 /* longest X-Request-Id passed on */
+#define ROUTER_MAXBUF                                                          \
+	(64 * 1024) /* output buffered before a side                           \
+	             * stops being read */
+#define ROUTER_READSIZE (16 * 1024)
+#define ROUTER_MAXCONNS 10000
+
+/* Timeouts, in milliseconds. */
+#define ROUTER_TIMEOUT_HEAD     10000 /* first byte to end of request head */
+#define ROUTER_TIMEOUT_IDLE     60000 /* keep-alive wait for the next request */
+#define ROUTER_TIMEOUT_CONNECT  5000  /* upstream connect */
+#define ROUTER_TIMEOUT_RESPONSE 60000 /* upstream silence, body transfer */
+#define ROUTER_TIMEOUT_LINGER   2000  /* draining a client after an error */
+#define ROUTER_TIMEOUT_SHUTDOWN                                                \
+	10000                   /* finishing in-flight work on SIGTERM         \
+	                         */
+#define ROUTER_TICK         250 /* how often deadlines are checked */
+
+#define ROUTER_DEFAULT_PORT 8080
+#define ROUTER_DEFAULT_BIND "0.0.0.0"
+
+/* ---- ev.c: a level-triggered event loop over epoll --------------------- */
+#define EV_READ  0x1
+#define EV_WRITE 0x2
+
+struct ev_loop;
+/* Called with the fd, the EV_* bits that are ready, and the caller's arg.
+ * Errors and hang-ups are reported as both EV_READ and EV_WRITE so that the
+ * next read or write sees them. */
+typedef void ev_fn(struct ev_loop *loop, int fd, int ready, void *arg);
+
+/* Creates a loop; 0 or -1 with err_set(). Free it with ev_loop_free(). */
+int ev_loop_new(struct ev_loop **out);
+void ev_loop_free(struct ev_loop *loop);
+/* Sets the EV_* interest of fd (adding, changing or, for 0, removing it);
+ * fn and arg replace the previous ones. 0, or -1 with err_set(). */
+int ev_set(struct ev_loop *loop, int fd, int mask, ev_fn *fn, void *arg);
+/* Forgets fd; call it before close(fd). */
+void ev_del(struct ev_loop *loop, int fd);
+/* Waits up to timeout_ms and runs the callbacks of ready fds. Returns the
+ * number of events, 0 on timeout or signal, -1 with err_set() on failure. */
+int ev_poll(struct ev_loop *loop, int timeout_ms);
+/* Milliseconds on a monotonic clock. */
+int64_t ev_now(void);
+
+/* ---- http.c: request/response heads and chunked framing; no I/O -------- */
+#define HTTP_MORE 0 /* a complete head is not there yet */
+#define HTTP_DONE 1 /* parsed; h->headlen bytes make the head */
+
+enum http_framing {
+	HTTP_BODY_NONE,    /* no body */
+	HTTP_BODY_LENGTH,  /* Content-Length bytes */
+	HTTP_BODY_CHUNKED, /* chunked transfer coding */
+	HTTP_BODY_CLOSE    /* until the sender closes (responses only) */
+};
+
+struct http_field {
+	const char *name;
+	size_t namelen;
+	const char *value; /* without surrounding white space */
+	size_t valuelen;
+};
+
+struct http_head {
+	size_t scan;    /* progress of the end-of-head search; 0 at start */
+	size_t headlen; /* bytes of the head including its empty line */
+	int error;      /* HTTP status to answer with when parsing failed */
+
+	const char *method; /* requests */
+	size_t methodlen;
+	const char *target;
+	size_t targetlen;
+	int status; /* responses */
+	const char *reason;
+	size_t reasonlen;
+	int minor; /* HTTP/1.<minor>: 0 or 1 */
+
+	struct http_field field[ROUTER_MAXHEADERS];
+	size_t nfields;
+
+	/* Host, port removed and lower-cased; requests only. */
+	char host[256];
+	size_t hostlen;
+	int hashost;
+
+	enum http_framing framing;
+	uint64_t length; /* for HTTP_BODY_LENGTH */
+	int conn_close;  /* Connection: close */
+	int conn_keep;   /* Connection: keep-alive */
+	/* Tokens named in Connection:, which are hop-by-hop headers. */
+	struct http_field conntok[ROUTER_MAXCONNTOKENS];
+	size_t nconntok;
+};
+
+struct http_chunked {
+	int state;
+	uint64_t left; /* bytes of chunk data still to come */
+	size_t line;   /* bytes in the current size or trailer line */
+	size_t trailer;
+	int digits;
+};
+
+/* Resets h before the first call for a new head. */
+void http_head_init(struct http_head *h);
+/*
+ * Parses a request head from buf[0..len), the bytes received so far (the
+ * same buffer grown between calls; h->scan remembers where the search for
+ * the head's end stopped). Returns HTTP_DONE, HTTP_MORE, or -1 with
+ * h->error set to 400, 431 or 505 and err_set() naming the fault. Field
+ * pointers point into buf.
+ */
+int http_parse_request(struct http_head *h, const char *buf, size_t len);
+/* Same for a response head. req_head is 1 when answering a HEAD request,
+ * which has no body whatever the head says. */
+int http_parse_response(
+    struct http_head *h, const char *buf, size_t len, int req_head);
+/* 1 when the field's name is name (case-insensitive), else 0. */
+int http_field_is(const struct http_field *f, const char *name);
+/* 1 when name is hop-by-hop for h (fixed list plus Connection tokens). */
+int http_hop_by_hop(
+    const struct http_head *h, const char *name, size_t namelen);
+/* The standard reason phrase of a status code. */
+const char *http_reason(int status);
+
+void http_chunked_init(struct http_chunked *c);
+/*
+ * Follows a chunked body through buf[0..len): *used is set to the bytes
+ * that belong to the body. Returns HTTP_DONE when the body (with its
+ * trailers) ended at *used, HTTP_MORE when it goes on, -1 with err_set()
+ * when the framing is malformed.
+ */
+int http_chunked_feed(
+    struct http_chunked *c, const char *buf, size_t len, size_t *used);
+
+/* ---- proxy.c: connections --------------------------------------------- */
+struct state;
+struct state_reader;
+struct conn;
+
+/* The router's one context, made in main and passed down. */
+struct router {
+	struct ev_loop *loop;
+	struct state_reader *reader;
+	int lfd;         /* listening socket, -1 once closed */
+	int access_log;  /* one log line per request */
+	int stopping;    /* no new connections, no keep-alive */
+	unsigned rr;     /* round-robin counter over upstreams */
+	unsigned nextid; /* connection ids for the log */
+	size_t nconns;
+	struct conn *conns; /* every open connection */
+	uint64_t rng[2];    /* request id generator state */
+};
+
+/* Binds and listens on addr:port (IPv4 or IPv6 literal); returns the fd
+ * or -1 with err_set(). */
+int conn_listen(const char *addr, int port);
+/* Starts accepting on rt->lfd. 0, or -1 with err_set(). */
+int conn_start(struct router *rt);
+/* Stops accepting and lets keep-alive connections end. */
+void conn_stop(struct router *rt);
+/* Ends connections whose deadline has passed (408, 504, idle close). */
+void conn_sweep(struct router *rt, int64_t now);
+/* Closes every connection at once. */
+void conn_close_all(struct router *rt);
+
+#endif
