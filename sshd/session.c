@@ -95,11 +95,15 @@ struct sess {
 };
 
 static volatile sig_atomic_t sess_stop;
+static volatile sig_atomic_t sess_in_kex; /* blocked in key exchange */
 
 static void
 sess_on_signal(int sig)
 {
 	(void)sig;
+	/* Nothing runs yet and the key exchange would not notice: leave. */
+	if (sess_in_kex)
+		_exit(1);
 	sess_stop = 1;
 }
 
@@ -201,6 +205,8 @@ sess_on_data(ssh_session ssh, ssh_channel chan, void *data, uint32_t len,
 	}
 	if ((uint32_t)n < len) {
 		/* The rest stays in libssh's buffer: the window stops. */
+		log_debug("session %d: stdin full, %u bytes wait", s->id,
+		    (unsigned)(len - (uint32_t)n));
 		s->stdin_blocked = 1;
 		s->stdin_ready = 0;
 		if (!s->in_watched &&
@@ -850,11 +856,18 @@ sshd_session_run(ssh_session ssh, const struct sshd_listener_ctx *lc)
 	ssh_set_auth_methods(ssh, SSH_AUTH_METHOD_PUBLICKEY);
 
 	alarm(SSHD_AUTH_TIMEOUT);
-	if (ssh_handle_key_exchange(ssh) != SSH_OK) {
+	sess_in_kex = 1;
+	if (sess_stop)
+		goto out;
+	rc = ssh_handle_key_exchange(ssh);
+	sess_in_kex = 0;
+	if (rc != SSH_OK) {
+		rc = 1;
 		log_info("session %d: key exchange failed: %s", s->id,
 		    ssh_get_error(ssh));
 		goto out;
 	}
+	rc = 1;
 	sess_set_state(s, SESS_AUTH);
 	if ((s->ev = ssh_event_new()) == NULL ||
 	    ssh_event_add_session(s->ev, ssh) != SSH_OK) {
