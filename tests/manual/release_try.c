@@ -3,7 +3,7 @@
  * by hand: builds a tiny image from an in-memory tar and deploys it with
  * release_deploy into $MINPAAS_HOME. Not part of `make test`.
  *
- *   release_try <app> ok|crash|silent
+ *   release_try <app> ok|crash|silent|buildfail|nodockerfile|readfail
  *
  * ok: an HTTP server on $PORT; crash: exits with status 3; silent: never
  * listens. Images are tagged minpaas-manual/<app>:<kind> and labelled
@@ -91,11 +91,16 @@ struct reader {
 	size_t off;
 };
 
+static int fail_read; /* "readfail": the context breaks half-way */
+
 static ssize_t
 read_tar(void *arg, char *out, size_t len)
 {
 	struct reader *r = arg;
 	size_t n = r->b->len - r->off;
+
+	if (fail_read && r->off > 0)
+		return err_set("cannot read blob 1234: object not found");
 
 	if (n > len)
 		n = len;
@@ -126,14 +131,19 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: release_try <app> ok|crash|silent\n");
+		fprintf(stderr, "usage: release_try <app> ok|crash|silent|"
+		                "buildfail|nodockerfile|readfail\n");
 		return 2;
 	}
 	src = strcmp(argv[2], "ok") == 0      ? app_ok
 	      : strcmp(argv[2], "crash") == 0 ? app_crash
 	                                      : app_silent;
-	snprintf(df, sizeof df, "%sENV KIND=%s\n", dockerfile, argv[2]);
-	tar_file(&tar, "Dockerfile", df, strlen(df));
+	snprintf(df, sizeof df, "%sENV KIND=%s\n%s", dockerfile, argv[2],
+	    strcmp(argv[2], "buildfail") == 0 ? "RUN echo failing; exit 3\n"
+	                                      : "");
+	fail_read = strcmp(argv[2], "readfail") == 0;
+	if (strcmp(argv[2], "nodockerfile") != 0)
+		tar_file(&tar, "Dockerfile", df, strlen(df));
 	tar_file(&tar, "app.py", src, strlen(src));
 	memset(zero, 0, sizeof zero);
 	buf_append(&tar, zero, sizeof zero);
