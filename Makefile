@@ -75,7 +75,7 @@ $(B)/minpaas-router: $(ROUTER_SRC:%.c=$(B)/%.o) $(LIB)
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_EXTRA_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS) -lcmocka
 
 deps:
 	@sh scripts/deps.sh
