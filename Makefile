@@ -27,8 +27,9 @@ LDLIBS   = $(PKG_LIBS) -lpthread
 LDFLAGS += $(SANFLAGS)
 
 # The library every binary links: shared helpers, state, Docker client,
-# release logic, runtime detection and the command table.
-LIB_SRC  = $(wildcard common/*.c state/*.c builder/*.c runtimes/*.c) cli/commands.c
+# release logic, runtime detection and the command table (cli/ but main.c).
+LIB_SRC  = $(wildcard common/*.c state/*.c builder/*.c runtimes/*.c) \
+           $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/runtime_files.o
 LIB      = $(B)/libminpaas.a
 
