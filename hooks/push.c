@@ -438,7 +438,8 @@ push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
 
 	memset(&p, 0, sizeof p);
 	p.ctx = ctx;
-	if (open_repo(&p) == -1 || open_state(&p) == -1) {
+	if (open_repo(&p) == -1 || home_prepare() == -1 ||
+	    open_state(&p) == -1) {
 		FAIL(&p, "%s", err_msg());
 		goto out;
 	}
@@ -454,16 +455,15 @@ push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
 		rc = 0;
 		goto out;
 	}
-	if ((lock = home_lock_app(ctx->app, lock_waiting, &p)) == -1) {
+	if ((lock = home_lock_app(ctx->app, lock_waiting, &p)) == -1 ||
+	    state_app_get(p.st, ctx->app, &p.app) == -1) {
+		/* (the app is read again: it may have changed while another
+		 * deploy held the lock) */
 		FAIL(&p, "%s", err_msg());
-		goto out;
-	}
-	/* The app may have changed while another deploy held the lock. */
-	if (state_app_get(p.st, ctx->app, &p.app) == -1) {
-		FAIL(&p, "%s", err_msg());
-		goto out;
-	}
-	if (deploy(&p) == 0) {
+		snprintf(p.reason, sizeof p.reason,
+		    "minpaas could not start "
+		    "the deploy");
+	} else if (deploy(&p) == 0) {
 		rc = 0;
 		goto out;
 	}
