@@ -200,25 +200,6 @@ release_failed(struct push *p)
 		    err_msg());
 }
 
-static void
-print_url(struct push *p)
-{
-	char domain[STATE_MAXHOST + 1], port[16];
-
-	if (state_meta_get(p->st, "domain", domain, sizeof domain) != 0 ||
-	    domain[0] == '\0')
-		snprintf(domain, sizeof domain, "localhost");
-	if (state_meta_get(p->st, "http_port", port, sizeof port) != 0 ||
-	    port[0] == '\0')
-		snprintf(port, sizeof port, "8080");
-	if (strcmp(port, "80") == 0)
-		STEP(p, "%s v%u is live at http://%s.%s/", p->ctx->app,
-		    p->rel.number, p->ctx->app, domain);
-	else
-		STEP(p, "%s v%u is live at http://%s.%s:%s/", p->ctx->app,
-		    p->rel.number, p->ctx->app, domain, port);
-}
-
 static int
 build(struct push *p, git_commit *commit, const struct runtime_result *rr,
     char *image, size_t imagelen)
@@ -322,7 +303,6 @@ deploy(struct push *p)
 		goto out;
 	}
 	fflush(p->ctx->out);
-	print_url(p);
 	rc = 0;
 	goto out;
 fail_state:
