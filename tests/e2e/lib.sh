@@ -107,7 +107,7 @@ mp_ssh() {
 
 # Removes the containers and images of the apps this run made.
 docker_cleanup() {
-	for id in $(docker ps -aq --filter "label=minpaas.app" --format '{{.ID}} {{.Label "minpaas.app"}}' |
+	for id in $(docker ps -a --filter "label=minpaas.app" --format '{{.ID}} {{.Label "minpaas.app"}}' |
 		awk -v t="-$TEST_TAG" 'index($2, t) { print $1 }'); do
 		docker rm -f "$id" >/dev/null 2>&1
 	done
