@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <jansson.h>
 
 #include "builder/release.h"
 #include "common/err.h"
@@ -102,14 +103,16 @@ release_wait(int fd, short events, int64_t deadline)
 
 /*
  * One try: connect to 127.0.0.1:port (non-blocking, short timeout) and send
- * "GET /". Returns 1 when an HTTP status line comes back, whatever the status,
- * and 0 otherwise. Never waits past deadline.
+ * "GET <path>". With path "" (GET /) any HTTP status line counts as up; with
+ * a path set only a 2xx or 3xx status does. Returns 1 when up, 0 otherwise.
+ * Never waits past deadline.
  */
 static int
-release_probe(uint16_t port, const char *host, int64_t deadline)
+release_probe(
+    uint16_t port, const char *host, const char *path, int64_t deadline)
 {
 	struct sockaddr_in sa;
-	char req[512], resp[16];
+	char req[RELEASE_MAXHEALTHPATH + STATE_MAXHOST + 128], resp[16];
 	size_t got = 0;
 	socklen_t sl = sizeof(int);
 	int fd, soerr = 0, up = 0, n;
@@ -134,9 +137,9 @@ release_probe(uint16_t port, const char *host, int64_t deadline)
 			goto out;
 	}
 	n = snprintf(req, sizeof req,
-	    "GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: minpaas-health\r\n"
+	    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: minpaas-health\r\n"
 	    "Connection: close\r\n\r\n",
-	    host);
+	    path[0] ? path : "/", host);
 	if (n < 0 || (size_t)n >= sizeof req ||
 	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
 		goto out;
@@ -156,6 +159,8 @@ release_probe(uint16_t port, const char *host, int64_t deadline)
 	}
 	up = got >= 12 && memcmp(resp, "HTTP/1.", 7) == 0 && resp[8] == ' ' &&
 	     resp[9] >= '1' && resp[9] <= '5';
+	if (up && path[0] != '\0')
+		up = resp[9] == '2' || resp[9] == '3';
 out:
 	close(fd);
 	return up;
@@ -183,7 +188,7 @@ release_health_timeout(void)
  */
 static int
 release_wait_up(struct docker *d, const char *id, uint16_t port,
-    const char *host, int64_t *ms)
+    const char *host, const char *path, int64_t *ms)
 {
 	struct docker_state ds;
 	int64_t start = release_now_ms(), deadline, next_inspect, t;
@@ -193,7 +198,7 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 	next_inspect = start + RELEASE_INSPECT_MS;
 	for (;;) {
 		t = release_now_ms();
-		if (release_probe(port, host, deadline)) {
+		if (release_probe(port, host, path, deadline)) {
 			*ms = release_now_ms() - start;
 			return 0;
 		}
@@ -208,6 +213,10 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 				return err_set("the app exited with status %d",
 				    ds.exit_code);
 		}
+		if (release_now_ms() >= deadline && path[0] != '\0')
+			return err_set("the app did not answer 2xx or 3xx on "
+			               "%.256s within %d s",
+			    path, timeout);
 		if (release_now_ms() >= deadline)
 			return err_set("the app did not answer HTTP on $PORT "
 			               "within %d s",
@@ -355,14 +364,28 @@ static int
 release_start(struct state *st, struct docker *d, struct state_release *rel,
     const char *name, FILE *out)
 {
-	const char *env[] = {NULL, NULL};
+	struct state_env relenv = {0, NULL};
 	uint16_t taken[RELEASE_PORT_TRIES];
 	char portenv[32], id[72];
 	struct docker_spec spec;
-	int ntaken = 0, rc = -1, i;
+	const char **env = NULL;
+	size_t i, nenv = 0;
+	int ntaken = 0, rc = -1;
 
+	/* The release's own snapshot, then PORT, which is the platform's. */
+	rc = state_release_env(st, rel->app, rel->number, &relenv);
+	if (rc == -1)
+		return -1;
+	rc = -1;
+	if ((env = calloc(relenv.n + 2, sizeof *env)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	for (i = 0; i < relenv.n; i++)
+		if (strncmp(relenv.vars[i], "PORT=", 5) != 0)
+			env[nenv++] = relenv.vars[i];
 	snprintf(portenv, sizeof portenv, "PORT=%d", RELEASE_APP_PORT);
-	env[0] = portenv;
+	env[nenv++] = portenv;
 	memset(&spec, 0, sizeof spec);
 	spec.name = name;
 	spec.image = rel->image;
@@ -402,8 +425,10 @@ release_start(struct state *st, struct docker *d, struct state_release *rel,
 	    (unsigned)rel->port);
 	rc = 0;
 out:
-	for (i = 0; i < ntaken; i++)
+	for (i = 0; i < (size_t)ntaken; i++)
 		state_port_free(st, taken[i]);
+	free(env);
+	state_env_release(&relenv);
 	return rc;
 }
 
@@ -469,8 +494,18 @@ release_deploy(
 		goto fail;
 	if (release_start(st, d, rel, name, out) == -1)
 		goto fail;
-	DETAIL(out, "waiting for it to answer HTTP on $PORT");
-	if (release_wait_up(d, rel->container, rel->port, host, &ms) == -1)
+	if (rel->healthcheck[0] != '\0' &&
+	    !release_healthcheck_valid(rel->healthcheck)) {
+		err_set("invalid health-check path '%.64s'", rel->healthcheck);
+		goto fail;
+	}
+	if (rel->healthcheck[0])
+		DETAIL(out, "waiting for %s to answer 2xx or 3xx on $PORT",
+		    rel->healthcheck);
+	else
+		DETAIL(out, "waiting for it to answer HTTP on $PORT");
+	if (release_wait_up(d, rel->container, rel->port, host,
+	        rel->healthcheck, &ms) == -1)
 		goto fail_logs;
 	DETAIL(out, "up after %.2f s", (double)ms / 1000.0);
 	if (docker_container_set_restart(d, rel->container, "unless-stopped") ==
@@ -513,4 +548,68 @@ fail:
 	FAIL(out, "%s", err_msg());
 	release_abandon(st, d, rel);
 	return -1;
+}
+
+/* --- app.json --------------------------------------------------------------
+ */
+
+int
+release_healthcheck_valid(const char *path)
+{
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= RELEASE_MAXHEALTHPATH || path[0] != '/')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)path[i] <= 0x20 ||
+		    (unsigned char)path[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+release_healthcheck_parse(
+    const char *json, size_t len, char *out, size_t outlen)
+{
+	json_t *root, *web, *check, *type, *path;
+	json_error_t e;
+	size_t i;
+	int rc = -1;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (len > RELEASE_MAXAPPJSON)
+		return err_set(
+		    "app.json is larger than %d bytes", RELEASE_MAXAPPJSON);
+	if ((root = json_loadb(json, len, 0, &e)) == NULL)
+		return err_set("app.json: line %d: %s", e.line, e.text);
+	web = json_object_get(json_object_get(root, "healthchecks"), "web");
+	json_array_foreach(web, i, check)
+	{
+		type = json_object_get(check, "type");
+		path = json_object_get(check, "path");
+		if (type != NULL &&
+		    (!json_is_string(type) ||
+		        strcmp(json_string_value(type), "startup") != 0))
+			continue;
+		if (path == NULL)
+			continue;
+		if (!json_is_string(path) ||
+		    !release_healthcheck_valid(json_string_value(path))) {
+			err_set("app.json: healthchecks.web[%zu].path must be "
+			        "a path such as \"/health\"",
+			    i);
+			goto out;
+		}
+		if ((size_t)snprintf(
+		        out, outlen, "%s", json_string_value(path)) >= outlen) {
+			err_set("app.json: health-check path too long");
+			goto out;
+		}
+		break;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
 }

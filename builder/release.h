@@ -27,6 +27,8 @@
 #define RELEASE_INSPECT_MS         200  /* how often the container is checked */
 #define RELEASE_DRAIN_MS           2000 /* old release keeps serving after swap */
 #define RELEASE_PORT_TRIES         5    /* host ports tried when one is taken */
+#define RELEASE_MAXHEALTHPATH      256 /* fits state_release.healthcheck */
+#define RELEASE_MAXAPPJSON         (256 * 1024) /* app.json read at most */
 
 /*
  * Deploys rel (app, number, image, commit, command and cause filled in, its
@@ -40,5 +42,19 @@
  */
 int release_deploy(
     struct state *st, struct docker *d, struct state_release *rel, FILE *out);
+
+/*
+ * The health-check path of an app.json, read as Dokku reads it: the first
+ * entry of healthchecks.web whose type is "startup" (or has no type) and has
+ * a "path". Writes the path to out ("" when the file sets none). Returns 0,
+ * or -1 with err_set() when the JSON does not parse or the path is not a
+ * valid one (see release_healthcheck_valid).
+ */
+int release_healthcheck_parse(
+    const char *json, size_t len, char *out, size_t outlen);
+
+/* 1 when path starts with '/', holds only visible ASCII and fits
+ * RELEASE_MAXHEALTHPATH; else 0. */
+int release_healthcheck_valid(const char *path);
 
 #endif

@@ -203,6 +203,8 @@ state_app_delete(struct state *st, const char *name)
 	if (rc == 0)
 		rc = del_matching(txn, st, DB_RELEASES, release_of, name);
 	if (rc == 0)
+		rc = del_matching(txn, st, DB_RELENV, release_of, name);
+	if (rc == 0)
 		rc = del_matching(txn, st, DB_PORTS, value_is, name);
 	if (rc == 0)
 		rc = del_matching(txn, st, DB_ROUTES, route_of, name);
@@ -400,12 +402,12 @@ static json_t *
 release_encode(const struct state_release *r)
 {
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-	                 "s:I, s:I}",
+	                 "s:I, s:I, s:s}",
 	    "app", r->app, "number", (json_int_t)r->number, "commit", r->commit,
 	    "image", r->image, "status", r->status, "cause", r->cause, "by",
 	    r->by, "command", r->command, "container", r->container, "port",
 	    (json_int_t)r->port, "created", (json_int_t)r->created, "finished",
-	    (json_int_t)r->finished);
+	    (json_int_t)r->finished, "healthcheck", r->healthcheck);
 }
 
 static int
@@ -429,6 +431,7 @@ release_decode(const char *text, size_t len, void *arg)
 	r->port = (uint16_t)jint(o, "port");
 	r->created = jint(o, "created");
 	r->finished = jint(o, "finished");
+	COPY(r->healthcheck, jstr(o, "healthcheck"));
 	json_decref(o);
 	return 0;
 }
@@ -445,8 +448,11 @@ release_write(MDB_txn *txn, struct state *st, const struct state_release *r,
 	    release_key(key, r->app, r->number), release_encode(r), flags);
 }
 
-int
-state_release_new(struct state *st, struct state_release *rel)
+/* Numbers and stores rel with its env snapshot (env, or the app's current
+ * config when NULL) in one write. */
+static int
+release_new(
+    struct state *st, struct state_release *rel, const struct state_env *env)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -485,11 +491,29 @@ state_release_new(struct state *st, struct state_release *rel)
 		    "app '%s' has run out of release numbers", rel->app);
 	}
 	rel->number = last + 1;
-	if ((rc = release_write(txn, st, rel, MDB_NOOVERWRITE)) != 0) {
+	rc = release_write(txn, st, rel, MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = state_relenv_put(txn, st, rel->app, rel->number, env);
+	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
 	return state_txn_commit(txn);
+}
+
+int
+state_release_new(struct state *st, struct state_release *rel)
+{
+	return release_new(st, rel, NULL);
+}
+
+int
+state_release_new_env(struct state *st, struct state_release *rel,
+    const struct state_env *env)
+{
+	static const struct state_env none = {0, NULL};
+
+	return release_new(st, rel, env ? env : &none);
 }
 
 int

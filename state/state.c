@@ -26,6 +26,8 @@ static const char *const state_dbnames[STATE_NDBS] = {
     [DB_ROUTES] = "routes",
     [DB_PORTS] = "ports",
     [DB_META] = "meta",
+    [DB_ENV] = "env",
+    [DB_RELENV] = "relenv",
 };
 
 int

@@ -85,11 +85,18 @@ struct state_release {
 	uint16_t port;      /* host port on 127.0.0.1, 0 before start */
 	int64_t created;
 	int64_t finished;
+	char healthcheck[256]; /* HTTP path that must answer 2xx/3xx; "": any
+	                          answer on "/" */
 };
 
 /* Takes the next number for app (1, 2, ...) and stores rel under it, with
- * rel->number set. */
+ * rel->number set, and a snapshot of the app's current env (same write). */
 int state_release_new(struct state *st, struct state_release *rel);
+struct state_env;
+/* As state_release_new, with env as the release's snapshot (a rollback
+ * runs the old release's env). */
+int state_release_new_env(struct state *st, struct state_release *rel,
+    const struct state_env *env);
 int state_release_put(struct state *st, const struct state_release *rel);
 int state_release_get(struct state *st, const char *app, uint32_t number,
     struct state_release *out);
@@ -152,6 +159,10 @@ int state_env_get(struct state *st, const char *app, struct state_env *out);
 int state_env_update(struct state *st, const char *app, const char *const *set,
     const char *const *unset, struct state_env *after);
 void state_env_release(struct state_env *env);
+/* The env snapshot release app/number runs with (state_env_release it);
+ * STATE_NOTFOUND when the release has none. */
+int state_release_env(struct state *st, const char *app, uint32_t number,
+    struct state_env *out);
 
 /* --- the router's per-request reader -------------------------------------- */
 /*

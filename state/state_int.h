@@ -17,7 +17,8 @@ enum {
 	DB_ROUTES,
 	DB_PORTS,
 	DB_META,
-	DB_ENV, /* app NUL KEY -> value */
+	DB_ENV,    /* app NUL KEY -> value */
+	DB_RELENV, /* app NUL big-endian u32 -> "KEY=VAL\0KEY=VAL\0" */
 	STATE_NDBS
 };
 
@@ -36,6 +37,13 @@ int state_put_raw(MDB_txn *txn, struct state *st, int db, const void *key,
     size_t keylen, const void *val, size_t vallen, unsigned flags);
 int state_del_raw(
     MDB_txn *txn, struct state *st, int db, const void *key, size_t keylen);
+
+/*
+ * Stores the env snapshot of release (app, number) inside txn: env, or the
+ * app's current config when env is NULL (state/relenv.c).
+ */
+int state_relenv_put(MDB_txn *txn, struct state *st, const char *app,
+    uint32_t number, const struct state_env *env);
 
 /* Route values are "app\tupstream\tupstream...": compact for the router. */
 int state_route_decode(const char *v, size_t len, struct state_route *out);
