@@ -4,6 +4,8 @@
  * fed again in two pieces (the split must not change the outcome), and as
  * a chunked body; every pointer the parser hands out must stay inside the
  * input.
+ *
+ * fuzz-sources: router/http.c common/err.c
  */
 #include <stddef.h>
 #include <stdint.h>
