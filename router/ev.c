@@ -99,7 +99,8 @@ ev_set(struct ev_loop *loop, int fd, int mask, ev_fn *fn, void *arg)
 	}
 	memset(&e, 0, sizeof e);
 	e.events = (mask & EV_READ ? EPOLLIN | EPOLLRDHUP : 0) |
-	           (mask & EV_WRITE ? EPOLLOUT : 0);
+	           (mask & EV_WRITE ? EPOLLOUT : 0) |
+	           (mask & EV_HUP ? EPOLLRDHUP : 0);
 	e.data.fd = fd;
 	op = s->mask == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	if (epoll_ctl(loop->epfd, op, fd, &e) == -1) {
@@ -155,7 +156,9 @@ ev_poll(struct ev_loop *loop, int timeout_ms)
 		if (e->events & EPOLLOUT)
 			ready |= EV_WRITE;
 		if (e->events & (EPOLLERR | EPOLLHUP))
-			ready |= EV_READ | EV_WRITE;
+			ready |= EV_READ | EV_WRITE | EV_HUP;
+		if (e->events & EPOLLRDHUP)
+			ready |= EV_HUP;
 		ready &= s->mask;
 		if (ready && s->fn)
 			s->fn(loop, fd, ready, s->arg);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ struct conn {
 
 	/* The request in flight. */
 	int inflight;
+	int hup_seen; /* the client shut its side with bytes still unread */
 	int minor;    /* client's HTTP/1.<minor> */
 	int keep;     /* the client allows keep-alive */
 	int is_head;  /* HEAD request: the response has no body */
@@ -860,6 +862,8 @@ conn_update_events(struct conn *c)
 		if (!c->req_done && upend < ROUTER_MAXBUF &&
 		    c->cin.len < ROUTER_MAXBUF)
 			m |= EV_READ;
+		else if (!c->hup_seen)
+			m |= EV_HUP; /* notice a client that gives up */
 		if (c->state == CONN_PROXY) {
 			if (cpend < ROUTER_MAXBUF)
 				um |= EV_READ;
@@ -913,12 +917,32 @@ conn_pump(struct conn *c)
 	(void)conn_update_events(c);
 }
 
+/*
+ * The client shut its side while its request is with the upstream. With no
+ * pipelined bytes left unread it has given up: end both connections (499
+ * in the log). Otherwise it merely half-closed after sending; carry on.
+ */
+static int
+conn_client_hup(struct conn *c)
+{
+	int unread = 0;
+
+	if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+		c->hup_seen = 1;
+		return 0;
+	}
+	return conn_close(c, "client went away");
+}
+
 static void
 conn_io(struct ev_loop *loop, int fd, int ready, void *arg)
 {
 	struct conn *c = arg;
 
 	if (fd == c->fd) {
+		if ((ready & (EV_HUP | EV_READ)) == EV_HUP &&
+		    conn_client_hup(c) == -1)
+			return;
 		if ((ready & EV_WRITE) && conn_flush_client(c) == -1)
 			return;
 		if ((ready & EV_READ) && conn_read_client(c) == -1)

@@ -30,12 +30,20 @@
 #define ROUTER_READSIZE (16 * 1024)
 #define ROUTER_MAXCONNS 10000
 
-/* Timeouts, in milliseconds. */
-#define ROUTER_TIMEOUT_HEAD     10000 /* first byte to end of request head */
-#define ROUTER_TIMEOUT_IDLE     60000 /* keep-alive wait for the next request */
-#define ROUTER_TIMEOUT_CONNECT  5000  /* upstream connect */
+/* Timeouts, in milliseconds; a test build may set shorter ones with -D. */
+#ifndef ROUTER_TIMEOUT_HEAD
+#define ROUTER_TIMEOUT_HEAD 10000 /* first byte to end of request head */
+#endif
+#ifndef ROUTER_TIMEOUT_IDLE
+#define ROUTER_TIMEOUT_IDLE 60000 /* keep-alive wait for the next request */
+#endif
+#ifndef ROUTER_TIMEOUT_CONNECT
+#define ROUTER_TIMEOUT_CONNECT 5000 /* upstream connect */
+#endif
+#ifndef ROUTER_TIMEOUT_RESPONSE
 #define ROUTER_TIMEOUT_RESPONSE 60000 /* upstream silence, body transfer */
-#define ROUTER_TIMEOUT_LINGER   2000  /* draining a client after an error */
+#endif
+#define ROUTER_TIMEOUT_LINGER 2000 /* draining a client after an error */
 #define ROUTER_TIMEOUT_SHUTDOWN                                                \
 	10000                   /* finishing in-flight work on SIGTERM         \
 	                         */
@@ -47,11 +55,12 @@
 /* ---- ev.c: a level-triggered event loop over epoll --------------------- */
 #define EV_READ  0x1
 #define EV_WRITE 0x2
+#define EV_HUP   0x4 /* peer shut its side; without reading data */
 
 struct ev_loop;
 /* Called with the fd, the EV_* bits that are ready, and the caller's arg.
- * Errors and hang-ups are reported as both EV_READ and EV_WRITE so that the
- * next read or write sees them. */
+ * Errors and hang-ups are reported as EV_READ and EV_WRITE (and EV_HUP) so
+ * that the next read or write sees them. */
 typedef void ev_fn(struct ev_loop *loop, int fd, int ready, void *arg);
 
 /* Creates a loop; 0 or -1 with err_set(). Free it with ev_loop_free(). */
