@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cmd_int.h"
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/home.h"
@@ -27,11 +28,8 @@ struct cmd {
 
 static int cmd_help(struct cmd_ctx *, int, char **);
 
-static int fail(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int status, const char *fmt, ...)
+int
+cmd_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,9 +55,9 @@ cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i, n;
 
 	if (argc > 1)
-		return fail(2, "usage: apps");
+		return cmd_fail(2, "usage: apps");
 	if (state_app_list(ctx->st, &apps, &n) == -1)
-		return fail(1, "%s", err_msg());
+		return cmd_fail(1, "%s", err_msg());
 	for (i = 0; i < n; i++) {
 		if (!ctx->admin && strcmp(apps[i].owner, ctx->key_fp) != 0)
 			continue;
@@ -142,47 +140,49 @@ cmd_keys_add(struct cmd_ctx *ctx, int argc, char **argv)
 			role = argv[++i];
 		else if (key.name[0] == '\0' && argv[i][0] != '-') {
 			if (!key_name_valid(argv[i]))
-				return fail(2,
+				return cmd_fail(2,
 				    "invalid key name '%.64s': use "
 				    "letters, digits and _.@- (at "
 				    "most 63)",
 				    argv[i]);
 			snprintf(key.name, sizeof key.name, "%s", argv[i]);
 		} else
-			return fail(2, "usage: keys:add NAME [--role "
-			               "admin|developer] < key.pub");
+			return cmd_fail(2, "usage: keys:add NAME [--role "
+			                   "admin|developer] < key.pub");
 	}
 	if (key.name[0] == '\0')
-		return fail(2, "usage: keys:add NAME [--role admin|developer] "
-		               "< key.pub");
+		return cmd_fail(2,
+		    "usage: keys:add NAME [--role admin|developer] "
+		    "< key.pub");
 
 	if (strcmp(role, "admin") != 0 && strcmp(role, "developer") != 0)
-		return fail(2, "unknown role '%s': admin or developer", role);
+		return cmd_fail(
+		    2, "unknown role '%s': admin or developer", role);
 	if ((line = malloc(CMD_MAXKEY)) == NULL)
-		return fail(1, "out of memory");
+		return cmd_fail(1, "out of memory");
 	if (fgets(line, CMD_MAXKEY, stdin) == NULL) {
-		fail(2, "keys:add reads a public key on stdin");
+		cmd_fail(2, "keys:add reads a public key on stdin");
 		goto done;
 	}
 	if (strchr(line, '\n') == NULL && !feof(stdin)) {
-		fail(1, "key line longer than %d bytes", CMD_MAXKEY);
+		cmd_fail(1, "key line longer than %d bytes", CMD_MAXKEY);
 		goto done;
 	}
 	if (parse_pubkey(line, &key) == -1) {
-		fail(1, "%s", err_msg());
+		cmd_fail(1, "%s", err_msg());
 		goto done;
 	}
 	snprintf(key.role, sizeof key.role, "%s", role);
 	key.created = time(NULL);
 	rc = state_key_add(ctx->st, &key);
 	if (rc == STATE_EXISTS) {
-		fail(1,
+		cmd_fail(1,
 		    "a key named '%s' or with fingerprint %s exists already",
 		    key.name, key.fp);
 		goto done;
 	}
 	if (rc != 0) {
-		fail(1, "%s", err_msg());
+		cmd_fail(1, "%s", err_msg());
 		goto done;
 	}
 	printf("-----> Added key '%s' (%s, %s)\n", key.name, key.role, key.fp);
@@ -199,9 +199,9 @@ cmd_keys(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i, n;
 
 	if (argc > 1)
-		return fail(2, "usage: keys");
+		return cmd_fail(2, "usage: keys");
 	if (state_key_list(ctx->st, &keys, &n) == -1)
-		return fail(1, "%s", err_msg());
+		return cmd_fail(1, "%s", err_msg());
 	for (i = 0; i < n; i++)
 		printf(
 		    "%-20s %-10s %s\n", keys[i].name, keys[i].role, keys[i].fp);
@@ -215,12 +215,12 @@ cmd_keys_remove(struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return fail(2, "usage: keys:remove NAME");
+		return cmd_fail(2, "usage: keys:remove NAME");
 	rc = state_key_remove(ctx->st, argv[1]);
 	if (rc == STATE_NOTFOUND)
-		return fail(1, "no key named '%s'", argv[1]);
+		return cmd_fail(1, "no key named '%s'", argv[1]);
 	if (rc != 0)
-		return fail(1, "%s", err_msg());
+		return cmd_fail(1, "%s", err_msg());
 	printf("-----> Removed key '%s'\n", argv[1]);
 	return 0;
 }
@@ -233,6 +233,25 @@ static const struct cmd cmd_table[] = {
         "add an SSH public key (read on stdin)"},
     {"keys:remove", cmd_keys_remove, 1, "keys:remove NAME",
         "remove an SSH key"},
+    {"env", cmd_env, 0, "env [APP]", "show the config vars"},
+    {"env:get", cmd_env_get, 0, "env:get [APP] KEY",
+        "print one config var's value"},
+    {"env:set", cmd_env_set, 0, "env:set [APP] KEY=VALUE... [--no-restart]",
+        "set config vars and restart"},
+    {"env:unset", cmd_env_unset, 0, "env:unset [APP] KEY... [--no-restart]",
+        "remove config vars and restart"},
+    {"config", cmd_env, 0, "config [APP]", "alias of env"},
+    {"config:get", cmd_env_get, 0, "config:get [APP] KEY", "alias of env:get"},
+    {"config:set", cmd_env_set, 0,
+        "config:set [APP] KEY=VALUE... [--no-restart]", "alias of env:set"},
+    {"config:unset", cmd_env_unset, 0,
+        "config:unset [APP] KEY... [--no-restart]", "alias of env:unset"},
+    {"releases", cmd_releases, 0, "releases [APP]",
+        "list the releases, newest first"},
+    {"rollback", cmd_rollback, 0, "rollback [APP] [vN]",
+        "go back to an earlier release (default: the one before)"},
+    {"logs", cmd_logs, 0, "logs [APP] [-n N] [-f]",
+        "show the app's output; -f follows it"},
     {"help", cmd_help, 0, "help [COMMAND]", "list the commands"},
     {"version", cmd_version, 0, "version", "print the version"},
 };
@@ -257,10 +276,10 @@ cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i;
 
 	if (argc > 2)
-		return fail(2, "usage: help [COMMAND]");
+		return cmd_fail(2, "usage: help [COMMAND]");
 	if (argc == 2) {
 		if ((c = cmd_find(argv[1])) == NULL)
-			return fail(2, "unknown command '%s'", argv[1]);
+			return cmd_fail(2, "unknown command '%s'", argv[1]);
 		printf("usage: %s\n  %s\n", c->usage, c->help);
 		return 0;
 	}
@@ -281,11 +300,12 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc < 1)
 		return cmd_help(ctx, 1, argv);
 	if ((c = cmd_find(argv[0])) == NULL) {
-		fail(2, "unknown command '%.64s'; 'help' lists them", argv[0]);
+		cmd_fail(
+		    2, "unknown command '%.64s'; 'help' lists them", argv[0]);
 		return 2;
 	}
 	if (c->admin && !ctx->admin)
-		return fail(1, "'%s' needs an admin key", c->name);
+		return cmd_fail(1, "'%s' needs an admin key", c->name);
 	status = c->run(ctx, argc, argv);
 	fflush(stdout);
 	fflush(stderr);
