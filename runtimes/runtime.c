@@ -4,12 +4,16 @@
  * Dockerfile, compiled in by runtimes/embed.sh; their "{{stack}}" names the
  * stack image.
  *
- * Guarantees: detection only asks the tree about a fixed list of root
- * paths; a Procfile is read at most once and capped at RUNTIME_MAXPROCFILE.
+ * Guarantees: detection only asks the tree about a fixed list of paths; a
+ * Procfile is read at most once and capped at RUNTIME_MAXPROCFILE, a
+ * package.json at RUNTIME_MAXPKGJSON.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -19,15 +23,22 @@
 #define RUNTIME_STACK_DEFAULT "minpaas/stack:bookworm"
 #define RUNTIME_STACK_VAR     "{{stack}}"
 
+#define RUNTIME_LOOKS_FOR                                                      \
+	"a Dockerfile; requirements.txt, pyproject.toml or app.py (python); "  \
+	"package.json (node); index.html or public/index.html (static)"
+
 struct runtime_kind {
 	const char *name;
-	const char *files[4]; /* any of these at the root selects it */
+	const char *files[4]; /* any of these selects it */
 	const char *template; /* path in runtime_files[] */
 };
 
 static const struct runtime_kind kinds[] = {
     {"python", {"requirements.txt", "pyproject.toml", "app.py", NULL},
         "runtimes/python/Dockerfile"},
+    {"node", {"package.json", NULL}, "runtimes/node/Dockerfile"},
+    {"static", {"index.html", "public/index.html", NULL},
+        "runtimes/static/Dockerfile"},
 };
 
 const char *
@@ -38,9 +49,24 @@ runtime_stack_image(void)
 	return s != NULL && *s != '\0' ? s : RUNTIME_STACK_DEFAULT;
 }
 
-/* The template at path with every {{stack}} replaced; malloc'd. */
+const char *
+runtime_image(const char *name)
+{
+	char var[64];
+	const char *s;
+	size_t i;
+
+	i = (size_t)snprintf(var, sizeof var, "MINPAAS_IMAGE_");
+	for (; *name != '\0' && i + 1 < sizeof var; name++)
+		var[i++] = (char)toupper((unsigned char)*name);
+	var[i] = '\0';
+	s = getenv(var);
+	return s != NULL && *s != '\0' ? s : runtime_stack_image();
+}
+
+/* The template at path with every {{stack}} replaced by image; malloc'd. */
 static int
-render(const char *path, char **out)
+render(const char *path, const char *image, char **out)
 {
 	const struct runtime_file *f;
 	struct buf b = BUF_INIT;
@@ -54,8 +80,7 @@ render(const char *path, char **out)
 		return err_set("%s is not built into minpaas", path);
 	for (p = f->text; (v = strstr(p, RUNTIME_STACK_VAR)) != NULL;
 	     p = v + varlen)
-		if (buf_append(&b, p, v - p) == -1 ||
-		    buf_puts(&b, runtime_stack_image()) == -1)
+		if (buf_append(&b, p, v - p) == -1 || buf_puts(&b, image) == -1)
 			goto fail;
 	if (buf_puts(&b, p) == -1)
 		goto fail;
@@ -81,11 +106,53 @@ read_procfile(const struct runtime_tree *tree, struct runtime_result *out)
 	if (len > RUNTIME_MAXPROCFILE)
 		rc = err_set(
 		    "Procfile is larger than %d bytes", RUNTIME_MAXPROCFILE);
-	else
-		rc = runtime_procfile_web(
-		    text, len, out->command, sizeof out->command);
+	else if ((rc = runtime_procfile_web(
+	              text, len, out->command, sizeof out->command)) != -1)
+		rc = runtime_procfile_parse(
+		    text, len, out->procs, RUNTIME_MAXPROCS, &out->nprocs);
 	free(text);
 	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * A node app needs something to run: package.json's scripts.start (what
+ * `npm start` runs, the image's CMD) or a Procfile web: line.
+ */
+static int
+check_node(const struct runtime_tree *tree, const struct runtime_result *r)
+{
+	json_t *o = NULL, *start;
+	json_error_t jerr;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = tree->read(tree->arg, "package.json", &text, &len)) != 0)
+		return rc == 1 ? err_set("package.json is not a file") : -1;
+	if (len > RUNTIME_MAXPKGJSON) {
+		rc = err_set(
+		    "package.json is larger than %d bytes", RUNTIME_MAXPKGJSON);
+		goto out;
+	}
+	if ((o = json_loadb(text, len, 0, &jerr)) == NULL ||
+	    !json_is_object(o)) {
+		rc = err_set("package.json is not valid JSON: line %d: %s",
+		    jerr.line, o ? "not an object" : jerr.text);
+		goto out;
+	}
+	start = json_object_get(json_object_get(o, "scripts"), "start");
+	if (r->command[0] == '\0' &&
+	    (!json_is_string(start) || json_string_length(start) == 0)) {
+		rc = err_set("node app without a start command: add "
+		             "\"scripts\": {\"start\": \"node server.js\"} to "
+		             "package.json, or a Procfile with a web: line");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	free(text);
+	return rc;
 }
 
 int
@@ -104,13 +171,16 @@ runtime_detect(const struct runtime_tree *tree, struct runtime_result *out)
 					k = &kinds[i];
 		if (k == NULL)
 			return err_set("no runtime detected: minpaas looks for "
-			               "a Dockerfile, requirements.txt, "
-			               "pyproject.toml or app.py at the root");
+			               "%s",
+			    RUNTIME_LOOKS_FOR);
 		snprintf(out->name, sizeof out->name, "%s", k->name);
-		if (render(k->template, &out->dockerfile) == -1)
+		if (render(k->template, runtime_image(k->name),
+		        &out->dockerfile) == -1)
 			return -1;
 	}
-	if (read_procfile(tree, out) == -1) {
+	if (read_procfile(tree, out) == -1 ||
+	    (k != NULL && strcmp(k->name, "node") == 0 &&
+	        check_node(tree, out) == -1)) {
 		runtime_result_release(out);
 		return -1;
 	}
@@ -135,6 +205,75 @@ static int
 is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* One Procfile line: 1 with name/command spans set when it is a process
+ * line, 0 when not (comment, blank, malformed). */
+static int
+procfile_line(const char *line, const char *le, const char **name,
+    size_t *namelen, const char **cmd, size_t *cmdlen)
+{
+	const char *s = line;
+
+	while (s < le && is_name_char(*s))
+		s++;
+	if (s == line || s == le || *s != ':')
+		return 0;
+	*name = line;
+	*namelen = (size_t)(s - line);
+	for (s++; s < le && is_space(*s); s++)
+		;
+	while (le > s && is_space(le[-1]))
+		le--;
+	if (le == s)
+		return 0;
+	*cmd = s;
+	*cmdlen = (size_t)(le - s);
+	return 1;
+}
+
+int
+runtime_procfile_parse(const char *text, size_t len, struct runtime_proc *procs,
+    size_t max, size_t *n)
+{
+	const char *p = text, *end = text + len, *name, *cmd;
+	size_t namelen, cmdlen, i;
+
+	*n = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *le = nl ? nl : end, *line = p;
+
+		p = nl ? nl + 1 : end;
+		if (!procfile_line(line, le, &name, &namelen, &cmd, &cmdlen))
+			continue;
+		for (i = 0; i < *n; i++)
+			if (strlen(procs[i].name) == namelen &&
+			    memcmp(procs[i].name, name, namelen) == 0)
+				break;
+		if (i < *n)
+			continue; /* the first line of a name wins */
+		if (*n == max)
+			return err_set(
+			    "the Procfile has more than %zu process types",
+			    max);
+		if (namelen >= RUNTIME_MAXPROCNAME)
+			return err_set("Procfile process type '%.*s' is longer "
+			               "than %d bytes",
+			    (int)namelen, name, RUNTIME_MAXPROCNAME - 1);
+		if (cmdlen >= RUNTIME_MAXCOMMAND)
+			return err_set("the Procfile's %.*s command is longer "
+			               "than %d bytes",
+			    (int)namelen, name, RUNTIME_MAXCOMMAND - 1);
+		for (i = 0; i < namelen; i++)
+			procs[*n].name[i] =
+			    (char)tolower((unsigned char)name[i]);
+		procs[*n].name[namelen] = '\0';
+		memcpy(procs[*n].command, cmd, cmdlen);
+		procs[*n].command[cmdlen] = '\0';
+		(*n)++;
+	}
+	return 0;
 }
 
 /*

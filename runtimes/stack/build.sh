@@ -1,7 +1,9 @@
 #!/bin/sh
 # Makes the offline base ("stack") image from Debian packages: debootstrap a
 # minimal bookworm root, add the runtimes' interpreters, `docker import` it.
-# No registry is involved. Skipped when the image already exists.
+# No registry is involved. Skipped when the image exists and was made from
+# the same package list (its label minpaas.stack holds a hash of INCLUDE and
+# of this script); rebuilt when the list changed.
 #
 #   MINPAAS_STACK_IMAGE   image name (default minpaas/stack:bookworm)
 #   MINPAAS_DEBIAN_MIRROR mirror (default: the host's apt mirror)
@@ -11,11 +13,21 @@ IMAGE=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}
 SUITE=bookworm
 MIRROR=${MINPAAS_DEBIAN_MIRROR:-}
 # What the runtimes need at run time; keep it in step with runtimes/*/Dockerfile.
+# INCLUDE goes in with debootstrap; PACKAGES are installed afterwards with
+# apt-get in the new root (debootstrap's own resolver leaves npm's large
+# dependency graph half-configured).
+# python: python3, pip, venv; node: nodejs, npm; static: nginx-light.
 INCLUDE="ca-certificates,python3,python3-pip,python3-venv,tini"
+PACKAGES="nodejs npm nginx-light"
+STAMP=$( { echo "$INCLUDE $PACKAGES"; cat "$0"; } | sha256sum | cut -c1-16)
 
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+have=$(docker image inspect -f '{{index .Config.Labels "minpaas.stack"}}' "$IMAGE" 2>/dev/null || true)
+if [ "$have" = "$STAMP" ]; then
 	echo "-----> Stack image $IMAGE is present"
 	exit 0
+fi
+if [ -n "$have" ] || docker image inspect "$IMAGE" >/dev/null 2>&1; then
+	echo "-----> Stack image $IMAGE was made from another package list; rebuilding"
 fi
 
 if [ -z "$MIRROR" ]; then
@@ -32,8 +44,28 @@ trap 'rm -rf "$root"' EXIT INT TERM
 echo "-----> Building stack image $IMAGE from Debian $SUITE ($MIRROR)"
 echo "       debootstrap (minbase + $INCLUDE)"
 debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$root" "$MIRROR" 2>&1 |
-	awk '/^I: (Retrieving|Validating|Extracting|Unpacking|Configuring)/ { n++; if (n % 40 == 0) print "       " $0; next } /^[EW]:/ { print "       " $0 }'
+	awk '/^I: Retrieving/ { r++; if (r % 50 == 0) { print "       retrieved " r " packages"; fflush() } next }
+	     /^I: (Extracting|Unpacking|Configuring)/ { n++; if (n % 100 == 0) { print "       " $2 " " n; fflush() } next }
+	     /^I: Base system installed/ { print "       base system installed"; fflush(); next }
+	     /^[EW]:/ { print "       " $0; fflush() }'
 [ -x "$root/usr/bin/python3" ] || { echo " !     debootstrap failed" >&2; exit 1; }
+
+echo "       apt-get install $PACKAGES"
+# No service starts inside the root being built.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+chroot "$root" apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q \
+	--no-install-recommends $PACKAGES 2>&1 |
+	awk '/^(Get|Unpacking|Setting up)/ { n[$1]++; if (n[$1] % 100 == 0) { print "       " $1 " " n[$1]; fflush() } next }
+	     /^(E|W):/ && !/unsandboxed/ { print "       " $0; fflush() }'
+rm -f "$root/usr/sbin/policy-rc.d"
+chroot "$root" npm --version >/dev/null 2>&1 ||
+	{ echo " !     npm does not run in the stack" >&2; exit 1; }
+for bin in python3 node npm nginx tini; do
+	[ -x "$root/usr/bin/$bin" ] || [ -x "$root/usr/sbin/$bin" ] ||
+		{ echo " !     debootstrap failed: no $bin in the stack" >&2; exit 1; }
+done
 
 echo "       trimming apt lists, docs and caches"
 chroot "$root" apt-get clean
@@ -41,9 +73,11 @@ rm -rf "$root/var/lib/apt/lists/"* "$root/usr/share/doc/"* "$root/usr/share/man/
 	"$root/usr/share/locale/"* "$root/var/cache/debconf/"*-old
 # Runs apps as this user where the runtime allows (uid 10001, no login).
 chroot "$root" useradd --uid 10001 --create-home --shell /usr/sbin/nologin app
+# nginx runs as app, not root: the static runtime writes its config at start.
+rm -f "$root/etc/nginx/sites-enabled/default"
 
 echo "       docker import"
 tar -C "$root" -c . | docker import \
 	-c 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1' \
-	-c 'CMD ["/bin/bash"]' - "$IMAGE" >/dev/null
+	-c 'CMD ["/bin/bash"]' -c "LABEL minpaas.stack=$STAMP" - "$IMAGE" >/dev/null
 echo "-----> Stack image $IMAGE is ready ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"

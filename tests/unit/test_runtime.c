@@ -134,9 +134,88 @@ test_nothing(void **state)
 
 	assert_int_equal(detect(files, 2, &r), -1);
 	assert_string_equal(err_msg(),
-	    "no runtime detected: minpaas looks for a Dockerfile, "
-	    "requirements.txt, pyproject.toml or app.py at the root");
+	    "no runtime detected: minpaas looks for a Dockerfile; "
+	    "requirements.txt, pyproject.toml or app.py (python); "
+	    "package.json (node); index.html or public/index.html (static)");
 	assert_null(r.dockerfile);
+}
+
+static void
+test_node(void **state)
+{
+	static const struct mem_file start[] = {
+	    {"package.json", "{\"scripts\": {\"start\": \"node s.js\"}}"},
+	    {"index.html", "<p>"},
+	};
+	static const struct mem_file procfile[] = {
+	    {"package.json", "{}"},
+	    {"Procfile", "web: node s.js\n"},
+	};
+	static const struct mem_file nothing[] = {{"package.json", "{}"}};
+	static const struct mem_file broken[] = {{"package.json", "{"}};
+	struct runtime_result r;
+
+	assert_int_equal(detect(start, 2, &r), 0);
+	assert_string_equal(r.name, "node");
+	assert_non_null(strstr(r.dockerfile, "npm ci"));
+	assert_non_null(strstr(r.dockerfile, "package-lock.jso[n]"));
+	runtime_result_release(&r);
+
+	assert_int_equal(detect(procfile, 2, &r), 0);
+	assert_string_equal(r.command, "node s.js");
+	runtime_result_release(&r);
+
+	assert_int_equal(detect(nothing, 1, &r), -1);
+	assert_non_null(strstr(err_msg(), "scripts"));
+	assert_null(r.dockerfile);
+	assert_int_equal(detect(broken, 1, &r), -1);
+	assert_non_null(strstr(err_msg(), "not valid JSON"));
+}
+
+static void
+test_static_and_images(void **state)
+{
+	static const struct mem_file root[] = {{"index.html", "<p>"}};
+	static const struct mem_file pub[] = {{"public/index.html", "<p>"}};
+	static const struct mem_file py[] = {{"app.py", ""}};
+	struct runtime_result r;
+
+	assert_int_equal(detect(root, 1, &r), 0);
+	assert_string_equal(r.name, "static");
+	assert_non_null(strstr(r.dockerfile, "nginx"));
+	runtime_result_release(&r);
+	assert_int_equal(detect(pub, 1, &r), 0);
+	assert_string_equal(r.name, "static");
+	runtime_result_release(&r);
+
+	setenv("MINPAAS_IMAGE_PYTHON", "python:3.12-slim", 1);
+	assert_string_equal(runtime_image("python"), "python:3.12-slim");
+	assert_string_equal(runtime_image("node"), "minpaas/stack:bookworm");
+	assert_int_equal(detect(py, 1, &r), 0);
+	assert_non_null(strstr(r.dockerfile, "\nFROM python:3.12-slim\n"));
+	runtime_result_release(&r);
+	unsetenv("MINPAAS_IMAGE_PYTHON");
+}
+
+static void
+test_procfile_types(void **state)
+{
+	static const char text[] = "web: a\nworker:  b --x \n#clock: c\n"
+	                           "web: again\nClock:c\n";
+	struct runtime_proc p[RUNTIME_MAXPROCS];
+	size_t n;
+
+	assert_int_equal(
+	    runtime_procfile_parse(text, strlen(text), p, RUNTIME_MAXPROCS, &n),
+	    0);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[0].name, "web");
+	assert_string_equal(p[0].command, "a");
+	assert_string_equal(p[1].name, "worker");
+	assert_string_equal(p[1].command, "b --x");
+	assert_string_equal(p[2].name, "clock");
+	assert_int_equal(
+	    runtime_procfile_parse(text, strlen(text), p, 2, &n), -1);
 }
 
 static void
@@ -211,6 +290,9 @@ main(void)
 	    cmocka_unit_test(test_dockerfile_first),
 	    cmocka_unit_test(test_python),
 	    cmocka_unit_test(test_nothing),
+	    cmocka_unit_test(test_node),
+	    cmocka_unit_test(test_static_and_images),
+	    cmocka_unit_test(test_procfile_types),
 	    cmocka_unit_test(test_procfile_sets_command),
 	    cmocka_unit_test(test_procfile),
 	};
