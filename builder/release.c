@@ -483,6 +483,11 @@ release_deploy(
 	if (rc == 0)
 		prev = app.release;
 
+	if (rel->healthcheck[0] != '\0' &&
+	    !release_healthcheck_valid(rel->healthcheck)) {
+		err_set("invalid health-check path '%.64s'", rel->healthcheck);
+		goto fail;
+	}
 	snprintf(rel->status, sizeof rel->status, "deploying");
 	if (state_release_put(st, rel) == -1)
 		goto fail;
@@ -494,11 +499,6 @@ release_deploy(
 		goto fail;
 	if (release_start(st, d, rel, name, out) == -1)
 		goto fail;
-	if (rel->healthcheck[0] != '\0' &&
-	    !release_healthcheck_valid(rel->healthcheck)) {
-		err_set("invalid health-check path '%.64s'", rel->healthcheck);
-		goto fail;
-	}
 	if (rel->healthcheck[0])
 		DETAIL(out, "waiting for %s to answer 2xx or 3xx on $PORT",
 		    rel->healthcheck);
