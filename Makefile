@@ -6,7 +6,7 @@
 #   make SANITIZE=address,undefined   sanitizer build (build-asan/)
 
 CC      ?= cc
-PKGS     = libssh libgit2 libcurl jansson lmdb
+PKGS     = libssh libgit2 libcurl jansson lmdb libarchive
 WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -35,11 +36,22 @@ struct docker_req {
 	void *write_arg;
 	curl_write_callback header;
 	void *header_arg;
+	const volatile sig_atomic_t *cancel; /* non-zero: abort the transfer */
 	struct buf resp;
 	long status;
 };
 
 /* --- transport ----------------------------------------------------------- */
+
+/* Called by libcurl at least once a second: ends a cancelled transfer. */
+static int
+docker_xferinfo(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const volatile sig_atomic_t *cancel = arg;
+
+	return *cancel != 0;
+}
 
 static size_t
 docker_collect(char *data, size_t size, size_t n, void *arg)
@@ -110,6 +122,13 @@ docker_perform(struct docker *d, struct docker_req *r)
 		    d->curl, CURLOPT_WRITEFUNCTION, docker_collect);
 		curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &r->resp);
 	}
+	if (r->cancel) {
+		curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(
+		    d->curl, CURLOPT_XFERINFOFUNCTION, docker_xferinfo);
+		curl_easy_setopt(
+		    d->curl, CURLOPT_XFERINFODATA, (void *)r->cancel);
+	}
 	if (r->header) {
 		curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, r->header);
 		curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, r->header_arg);
@@ -149,8 +168,12 @@ docker_perform(struct docker *d, struct docker_req *r)
 	cc = curl_easy_perform(d->curl);
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc != CURLE_OK) {
-		if (cc == CURLE_WRITE_ERROR && !r->write &&
-		    r->resp.len + 1 > DOCKER_MAXRESPONSE)
+		if (cc == CURLE_ABORTED_BY_CALLBACK && r->cancel && *r->cancel)
+			err_set("cancelled");
+		else if (cc == CURLE_OPERATION_TIMEDOUT && r->timeout > 0)
+			err_set("no answer within %ld seconds", r->timeout);
+		else if (cc == CURLE_WRITE_ERROR && !r->write &&
+		         r->resp.len + 1 > DOCKER_MAXRESPONSE)
 			err_set("docker: %s %s: response larger than %lu bytes",
 			    r->method, r->path, DOCKER_MAXRESPONSE);
 		else
@@ -421,11 +444,67 @@ docker_build(struct docker *d, const char *tag, docker_read_fn read,
     void *read_arg, docker_line_fn line, void *line_arg, char *image_id,
     size_t idlen)
 {
+	return docker_build_ex(
+	    d, tag, NULL, read, read_arg, line, line_arg, image_id, idlen);
+}
+
+/* "?buildargs=...&labels=..." for o, appended to path; -1 with err_set(). */
+static int
+docker_build_query(
+    struct docker *d, const struct docker_build_opts *o, struct buf *q)
+{
+	const char *const *lists[2] = {o->buildargs, o->labels};
+	const char *names[2] = {"buildargs", "labels"};
+	const char *eq;
+	json_t *obj;
+	char *text, *esc;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < 2; i++) {
+		if (lists[i] == NULL || lists[i][0] == NULL)
+			continue;
+		if ((obj = json_object()) == NULL)
+			return err_set("out of memory");
+		for (j = 0; lists[i][j] != NULL; j++) {
+			char key[256];
+
+			if ((eq = strchr(lists[i][j], '=')) == NULL ||
+			    (size_t)(eq - lists[i][j]) >= sizeof key)
+				continue;
+			memcpy(key, lists[i][j], eq - lists[i][j]);
+			key[eq - lists[i][j]] = '\0';
+			json_object_set_new(obj, key, json_string(eq + 1));
+		}
+		text = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
+		esc = text ? curl_easy_escape(d->curl, text, 0) : NULL;
+		free(text);
+		if (esc == NULL)
+			return err_set("out of memory");
+		rc = buf_printf(q, "&%s=%s", names[i], esc);
+		curl_free(esc);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+docker_build_ex(struct docker *d, const char *tag,
+    const struct docker_build_opts *opts, docker_read_fn read, void *read_arg,
+    docker_line_fn line, void *line_arg, char *image_id, size_t idlen)
+{
+	static const struct docker_build_opts none;
 	struct docker_buildctx b = {0};
 	struct docker_req r = {0};
+	struct buf q = BUF_INIT;
 	char path[DOCKER_MAXPATH];
 	char *etag = NULL;
 	int n, rc = -1;
+
+	if (opts == NULL)
+		opts = &none;
 
 	if (idlen > 0)
 		image_id[0] = '\0';
@@ -441,13 +520,18 @@ docker_build(struct docker *d, const char *tag, docker_read_fn read,
 		err_set("out of memory");
 		goto out;
 	}
-	n = snprintf(path, sizeof path, "/build?t=%s&rm=1&forcerm=1", etag);
+	if (docker_build_query(d, opts, &q) == -1)
+		goto out;
+	n = snprintf(path, sizeof path, "/build?t=%s&rm=1&forcerm=1%s", etag,
+	    q.data ? q.data : "");
 	if (n < 0 || (size_t)n >= sizeof path) {
-		err_set("image tag too long");
+		err_set("image tag, build args or labels too long");
 		goto out;
 	}
 	r.method = "POST";
 	r.path = path;
+	r.timeout = opts->timeout;
+	r.cancel = opts->cancel;
 	r.read = docker_build_read;
 	r.read_arg = &b;
 	r.write = docker_build_write;
@@ -484,6 +568,7 @@ docker_build(struct docker *d, const char *tag, docker_read_fn read,
 	rc = 0;
 out:
 	curl_free(etag);
+	buf_release(&q);
 	buf_release(&b.errbody);
 	docker_progress_release(&b.progress);
 	docker_req_release(&r);
@@ -509,6 +594,59 @@ docker_image_exists(struct docker *d, const char *name)
 	else
 		docker_error(&r);
 out:
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_image_remove(struct docker *d, const char *name)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	int rc = -1;
+
+	if (!docker_image_valid(name))
+		return err_set("invalid image name '%s'", name ? name : "");
+	snprintf(path, sizeof path, "/images/%s", name);
+	if (docker_call(d, &r, "DELETE", path, NULL) == -1)
+		goto out;
+	if (r.status == 200)
+		rc = 0;
+	else if (r.status == 404)
+		rc = DOCKER_NOTFOUND;
+	else
+		docker_error(&r);
+out:
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_image_prune(struct docker *d, const char *label)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	json_t *f;
+	char *text = NULL, *esc = NULL;
+	int rc = -1;
+
+	f = json_pack("{s:[s], s:[s]}", "dangling", "true", "label", label);
+	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL ||
+	    (esc = curl_easy_escape(d->curl, text, 0)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	snprintf(path, sizeof path, "/images/prune?filters=%s", esc);
+	if (docker_call(d, &r, "POST", path, NULL) == -1)
+		goto out;
+	if (r.status == 200)
+		rc = 0;
+	else
+		docker_error(&r);
+out:
+	curl_free(esc);
+	free(text);
+	json_decref(f);
 	docker_req_release(&r);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef MINPAAS_DOCKER_H
 #define MINPAAS_DOCKER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,8 +43,29 @@ int docker_build(struct docker *d, const char *tag, docker_read_fn read,
     void *read_arg, docker_line_fn line, void *line_arg, char *image_id,
     size_t idlen);
 
+/* What docker_build_ex adds to a build; every field may be zero. */
+struct docker_build_opts {
+	const char *const *buildargs; /* "KEY=VALUE", NULL-terminated */
+	const char *const *labels;    /* "key=value" on the image */
+	long timeout;                 /* seconds for the whole build; 0: none */
+	const volatile sig_atomic_t *cancel; /* set non-zero (e.g. from a
+	                          signal handler) to abort within a second */
+};
+
+/* docker_build with options: an abort (timeout, *cancel) closes the
+ * connection, which makes the daemon cancel the build; the error then says
+ * "cancelled" or "no answer within N seconds". */
+int docker_build_ex(struct docker *d, const char *tag,
+    const struct docker_build_opts *opts, docker_read_fn read, void *read_arg,
+    docker_line_fn line, void *line_arg, char *image_id, size_t idlen);
+
 /* 0 when the image exists, DOCKER_NOTFOUND when it does not. */
 int docker_image_exists(struct docker *d, const char *name);
+/* DELETE /images/<name> (untags; removes the image when nothing else uses
+ * it). DOCKER_NOTFOUND when absent; -1 (daemon's message) when in use. */
+int docker_image_remove(struct docker *d, const char *name);
+/* Removes dangling images that carry `label` ("key" or "key=value"). */
+int docker_image_prune(struct docker *d, const char *label);
 
 /* --- containers ---------------------------------------------------------- */
 struct docker_spec {

@@ -6,7 +6,18 @@
  * deploy into a failed `git push`. Its stdout and stderr reach the pusher
  * as "remote: ..." lines.
  *
- *   MINPAAS_HOME, MINPAAS_APP, MINPAAS_KEY_NAME, MINPAAS_RESULT
+ * The same binary deploys from other sources, for the commands that
+ * minpaas-sshd runs with the SSH channel as stdin/stdout/stderr:
+ *
+ *   minpaas-hook --redeploy <app>        the deploy branch's commit again
+ *   minpaas-hook --tar <app>             a tarball read from stdin
+ *   minpaas-hook --image <app> <image>   an image already on the host
+ *
+ * SIGTERM, SIGINT or SIGHUP (the pusher went away: minpaas-sshd signals
+ * the whole process group) cancels a running build; Docker then stops it.
+ *
+ *   MINPAAS_HOME, MINPAAS_APP, MINPAAS_KEY_NAME, MINPAAS_RESULT,
+ *   MINPAAS_BUILD_TIMEOUT, MINPAAS_STACK_IMAGE, MINPAAS_IMAGE_<RUNTIME>
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +31,14 @@
 #include "common/home.h"
 #include "common/log.h"
 #include "hooks/push.h"
+
+static volatile sig_atomic_t cancelled;
+
+static void
+on_cancel(int sig)
+{
+	cancelled = 1;
+}
 
 static int
 read_updates(FILE *in, struct push_update *u, size_t *n)
@@ -64,24 +83,72 @@ write_result(const char *result)
 		log_error("cannot write %s: %s", path, strerror(errno));
 }
 
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: minpaas-hook (as post-receive)\n"
+	                "       minpaas-hook --redeploy APP\n"
+	                "       minpaas-hook --tar APP < tarball\n"
+	                "       minpaas-hook --image APP IMAGE\n");
+	return 2;
+}
+
+/* The other sources: exit status 0 or 1, nothing written to RESULT. */
+static int
+run_mode(struct push_ctx *ctx, int argc, char **argv)
+{
+	int rc;
+
+	ctx->app = argv[2];
+	if (!app_name_valid(ctx->app)) {
+		printf(" !     invalid app name '%s'\n", ctx->app);
+		return 1;
+	}
+	git_libgit2_init();
+	if (strcmp(argv[1], "--redeploy") == 0 && argc == 3)
+		rc = push_run_redeploy(ctx);
+	else if (strcmp(argv[1], "--tar") == 0 && argc == 3)
+		rc = push_run_tar(ctx, 0);
+	else if (strcmp(argv[1], "--image") == 0 && argc == 4)
+		rc = push_run_image(ctx, argv[3]);
+	else
+		rc = usage();
+	git_libgit2_shutdown();
+	fflush(stdout);
+	return rc == 0 ? 0 : rc == 2 ? 2 : 1;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	static struct push_update updates[PUSH_MAXREFS];
 	struct push_ctx ctx;
+	struct sigaction sa;
 	const char *key;
 	size_t n;
 	int rc = -1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* A pusher who hangs up does not stop a deploy half-way. */
+	/* A pusher who hangs up does not stop a deploy half-way... */
 	signal(SIGPIPE, SIG_IGN);
+	/* ...but a build still running when they go is cancelled. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_cancel;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	log_init("minpaas-hook", LOG_INFO);
 
-	ctx.app = getenv("MINPAAS_APP");
 	key = getenv("MINPAAS_KEY_NAME");
 	ctx.key_name = key != NULL && *key != '\0' ? key : "admin";
 	ctx.out = stdout;
+	ctx.cancel = &cancelled;
+	if (argc >= 3 && strncmp(argv[1], "--", 2) == 0)
+		return run_mode(&ctx, argc, argv);
+	if (argc != 1)
+		return usage();
+	ctx.app = getenv("MINPAAS_APP");
 	if (ctx.app == NULL || !app_name_valid(ctx.app)) {
 		printf(" !     minpaas-hook: MINPAAS_APP is not a valid app "
 		       "name\n");

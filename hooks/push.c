@@ -17,12 +17,16 @@
 #include <git2.h>
 
 #include "builder/docker.h"
+#include "builder/procs.h"
 #include "builder/release.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "hooks/buildout.h"
 #include "hooks/gittar.h"
 #include "hooks/push.h"
+#include "hooks/tarsrc.h"
 #include "runtimes/runtime.h"
+#include "state/buildlog.h"
 #include "state/state.h"
 
 #define ZERO_OID "0000000000000000000000000000000000000000"
@@ -36,24 +40,25 @@ struct push {
 	const struct push_update *u; /* its update */
 	struct state_release rel;    /* rel.number == 0 until recorded */
 	char reason[ERR_MAXLEN];     /* why the push is rejected */
+	struct buildout bo;          /* what the pusher saw, kept as the log */
 };
 
+/* Prints one line and keeps it in the release's build log. */
 static void __attribute__((format(printf, 3, 4)))
-say(FILE *out, const char *prefix, const char *fmt, ...)
+say(struct buildout *bo, const char *prefix, const char *fmt, ...)
 {
+	char line[ERR_MAXLEN + 256];
 	va_list ap;
 
-	fputs(prefix, out);
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	fputc('\n', out);
-	fflush(out);
+	buildout_say(bo, prefix, line);
 }
 
-#define STEP(p, ...)   say((p)->ctx->out, "-----> ", __VA_ARGS__)
-#define DETAIL(p, ...) say((p)->ctx->out, "       ", __VA_ARGS__)
-#define FAIL(p, ...)   say((p)->ctx->out, " !     ", __VA_ARGS__)
+#define STEP(p, ...)   say(&(p)->bo, "-----> ", __VA_ARGS__)
+#define DETAIL(p, ...) say(&(p)->bo, "       ", __VA_ARGS__)
+#define FAIL(p, ...)   say(&(p)->bo, " !     ", __VA_ARGS__)
 
 static int
 is_hex40(const char *s, size_t n)
@@ -178,14 +183,15 @@ out:
 
 /* --- build and deploy --------------------------------------------------- */
 
-static void
-relay_line(void *arg, const char *line)
-{
-	struct push *p = arg;
-
-	if (*line != '\0')
-		DETAIL(p, "%s", line);
-}
+/* Where a release comes from: a commit, a tarball or a ready image. */
+struct source {
+	const char *cause; /* "push", "deploy", "tar", "image" */
+	char commit[41];   /* "" for tarballs and images */
+	git_commit *gcommit;
+	git_tree *gtree;
+	struct tarsrc *tar;
+	const char *image; /* deploy:image: no build */
+};
 
 /* Records the failure on the release when release_deploy did not. */
 static void
@@ -200,79 +206,215 @@ release_failed(struct push *p)
 		    err_msg());
 }
 
+/* $MINPAAS_BUILD_TIMEOUT seconds, or PUSH_BUILD_TIMEOUT. */
+static long
+build_timeout(void)
+{
+	const char *s = getenv("MINPAAS_BUILD_TIMEOUT");
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return PUSH_BUILD_TIMEOUT;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v > 0 ? v : PUSH_BUILD_TIMEOUT;
+}
+
+/* The app's config entries that the platform Dockerfiles take as build
+ * args (package indexes); NULL-terminated, pointing into env. */
+static void
+build_args(const struct state_env *env, const char **args, size_t max)
+{
+	static const char *const prefixes[] = {"PIP_", "NPM_CONFIG_", NULL};
+	size_t i, j, n = 0;
+
+	for (i = 0; i < env->n && n + 1 < max; i++)
+		for (j = 0; prefixes[j] != NULL; j++)
+			if (strncmp(env->vars[i], prefixes[j],
+			        strlen(prefixes[j])) == 0) {
+				args[n++] = env->vars[i];
+				break;
+			}
+	args[n] = NULL;
+}
+
 static int
-build(struct push *p, git_commit *commit, const struct runtime_result *rr,
+build(struct push *p, struct source *src, const struct runtime_result *rr,
     char *image, size_t imagelen)
 {
 	struct gittar_file df = {"Dockerfile", rr->dockerfile,
 	    rr->dockerfile ? strlen(rr->dockerfile) : 0};
+	struct docker_build_opts opts;
+	struct state_env env = {0, NULL};
+	const char *args[PUSH_MAXBUILDARGS];
+	char lapp[64], lrel[32];
+	const char *labels[3] = {lapp, lrel, NULL};
 	struct docker *d = NULL;
 	struct gittar *tar = NULL;
+	docker_read_fn read;
+	void *rarg;
+	const char *ctxerr;
 	char tag[64];
 	int rc = -1;
 
 	snprintf(tag, sizeof tag, "minpaas/%s:v%u", p->ctx->app, p->rel.number);
-	if (gittar_new(&tar, p->repo, commit, &df, rr->dockerfile ? 1 : 0) ==
-	    -1) {
-		FAIL(p, "Build failed: %s", err_msg());
-		goto out;
+	snprintf(lapp, sizeof lapp, "minpaas.app=%s", p->ctx->app);
+	snprintf(lrel, sizeof lrel, "minpaas.release=%u", p->rel.number);
+	args[0] = NULL;
+	if (rr->dockerfile != NULL &&
+	    state_env_get(p->st, p->ctx->app, &env) == 0)
+		build_args(&env, args, PUSH_MAXBUILDARGS);
+	if (src->tar != NULL) {
+		if (tarsrc_stream(src->tar, &df, rr->dockerfile ? 1 : 0) ==
+		    -1) {
+			FAIL(p, "Build failed: %s", err_msg());
+			goto out;
+		}
+		read = tarsrc_read;
+		rarg = src->tar;
+		DETAIL(p, "build context: %.1f KiB (tarball)",
+		    (double)tarsrc_size(src->tar) / 1024.0);
+	} else {
+		if (gittar_new(&tar, p->repo, src->gcommit, &df,
+		        rr->dockerfile ? 1 : 0) == -1) {
+			FAIL(p, "Build failed: %s", err_msg());
+			goto out;
+		}
+		read = gittar_read;
+		rarg = tar;
+		DETAIL(p, "build context: %.1f KiB",
+		    (double)gittar_size(tar) / 1024.0);
 	}
-	DETAIL(p, "build context: %.1f KiB", (double)gittar_size(tar) / 1024.0);
 	if (docker_open(&d, NULL) == -1) {
 		FAIL(p, "Build failed: %s", err_msg());
 		goto out;
 	}
-	if (docker_build(d, tag, gittar_read, tar, relay_line, p, image,
-	        imagelen) == -1) {
-		FAIL(p, "Build failed: %s",
-		    gittar_error(tar) ? gittar_error(tar) : err_msg());
+	memset(&opts, 0, sizeof opts);
+	opts.buildargs = args;
+	opts.labels = labels;
+	opts.timeout = build_timeout();
+	opts.cancel = p->ctx->cancel;
+	rc = docker_build_ex(
+	    d, tag, &opts, read, rarg, buildout_line, &p->bo, image, imagelen);
+	buildout_flush(&p->bo);
+	if (rc == -1) {
+		ctxerr = src->tar ? tarsrc_error(src->tar) : gittar_error(tar);
+		if (p->ctx->cancel && *p->ctx->cancel)
+			FAIL(p, "Build cancelled: the push was interrupted");
+		else if (strncmp(err_msg(), "no answer within", 16) == 0)
+			FAIL(p,
+			    "Build failed: it took longer than %ld seconds "
+			    "(MINPAAS_BUILD_TIMEOUT)",
+			    opts.timeout);
+		else
+			FAIL(
+			    p, "Build failed: %s", ctxerr ? ctxerr : err_msg());
 		goto out;
 	}
-	rc = 0;
+	if (p->bo.cached > 0)
+		DETAIL(p, "%u of %u steps from the cache", p->bo.cached,
+		    p->bo.steps);
 out:
+	state_env_release(&env);
 	gittar_free(tar);
 	docker_close(d);
 	return rc;
 }
 
+/* Keeps the build log with the release (failures included). */
+static void
+keep_log(struct push *p)
+{
+	if (p->rel.number == 0 || p->bo.log.len == 0)
+		return;
+	if (state_buildlog_put(p->st, p->ctx->app, p->rel.number,
+	        p->bo.log.data, p->bo.log.len) == -1)
+		FAIL(p, "cannot keep the build log: %s", err_msg());
+}
+
+/* 1 when image id is used by one of the releases in keep[0..n). */
 static int
-deploy(struct push *p)
+image_kept(const char *image, const struct state_release *keep, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(keep[i].image, image) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a successful deploy: the images of releases older than the last
+ * PUSH_KEEP_IMAGES are removed (never one that a kept release uses, never
+ * an image minpaas did not build), then dangling minpaas build images.
+ */
+static void
+collect_images(struct push *p, struct docker *d)
+{
+	struct state_release *rels = NULL;
+	size_t i, n, nkeep;
+	char tag[96];
+	int removed = 0;
+
+	if (state_release_list(p->st, p->ctx->app, &rels, &n) == -1)
+		return;
+	nkeep = n < PUSH_KEEP_IMAGES ? n : PUSH_KEEP_IMAGES;
+	for (i = nkeep; i < n; i++) {
+		if (rels[i].image[0] == '\0' ||
+		    image_kept(rels[i].image, rels, nkeep) ||
+		    rels[i].number == p->app.release)
+			continue;
+		snprintf(tag, sizeof tag, "minpaas/%s:v%u", p->ctx->app,
+		    rels[i].number);
+		if (docker_image_remove(d, tag) == 0)
+			removed++;
+	}
+	free(rels);
+	if (removed > 0)
+		DETAIL(p, "removed the images of %d old release%s", removed,
+		    removed == 1 ? "" : "s");
+	docker_image_prune(d, "minpaas.app");
+}
+
+static int
+deploy(struct push *p, struct source *src)
 {
 	struct runtime_tree rt = {tree_exists, tree_read, NULL};
 	struct runtime_result rr;
 	struct docker *d = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_oid oid;
 	char image[sizeof((struct state_release *)0)->image];
+	uint32_t previous = p->app.release;
 	int rc = -1;
 
 	memset(&rr, 0, sizeof rr);
-	if (git_oid_fromstr(&oid, p->u->new) != 0 ||
-	    git_commit_lookup(&commit, p->repo, &oid) != 0 ||
-	    git_commit_tree(&tree, commit) != 0) {
-		FAIL(p, "cannot read commit %.7s: %s", p->u->new,
-		    git_error_last() ? git_error_last()->message : "?");
-		snprintf(p->reason, sizeof p->reason, "cannot read the commit");
-		goto out;
+	if (src->image != NULL) {
+		snprintf(rr.name, sizeof rr.name, "image");
+	} else {
+		if (src->tar != NULL)
+			tarsrc_tree(src->tar, &rt);
+		else
+			rt.arg = src->gtree;
+		if (runtime_detect(&rt, &rr) == -1) {
+			FAIL(p, "%s", err_msg());
+			snprintf(p->reason, sizeof p->reason,
+			    "no runnable app found");
+			goto out;
+		}
+		STEP(p, "Detected %s", rr.name);
 	}
-	rt.arg = tree;
-	if (runtime_detect(&rt, &rr) == -1) {
-		FAIL(p, "%s", err_msg());
-		snprintf(p->reason, sizeof p->reason, "no runnable app found");
-		goto out;
-	}
-	STEP(p, "Detected %s", rr.name);
 	if (rr.command[0] != '\0')
 		DETAIL(p, "Procfile web: %s", rr.command);
-	snprintf(p->app.runtime, sizeof p->app.runtime, "%s", rr.name);
-	if (state_app_put(p->st, &p->app) == -1)
-		goto fail_state;
+	if (src->image == NULL) {
+		snprintf(p->app.runtime, sizeof p->app.runtime, "%s", rr.name);
+		if (state_app_put(p->st, &p->app) == -1)
+			goto fail_state;
+	}
 
 	snprintf(p->rel.app, sizeof p->rel.app, "%s", p->ctx->app);
-	snprintf(p->rel.commit, sizeof p->rel.commit, "%s", p->u->new);
+	snprintf(p->rel.commit, sizeof p->rel.commit, "%s", src->commit);
 	snprintf(p->rel.status, sizeof p->rel.status, "building");
-	snprintf(p->rel.cause, sizeof p->rel.cause, "push");
+	snprintf(p->rel.cause, sizeof p->rel.cause, "%s", src->cause);
 	snprintf(p->rel.by, sizeof p->rel.by, "%s", p->ctx->key_name);
 	snprintf(p->rel.command, sizeof p->rel.command, "%s", rr.command);
 	p->rel.created = (int64_t)time(NULL);
@@ -280,11 +422,20 @@ deploy(struct push *p)
 		p->rel.number = 0;
 		goto fail_state;
 	}
-	STEP(
-	    p, "Building %s v%u (%.7s)", p->ctx->app, p->rel.number, p->u->new);
-	if (build(p, commit, &rr, image, sizeof image) == -1) {
-		snprintf(p->reason, sizeof p->reason, "build failed");
-		goto out;
+	if (src->image != NULL) {
+		STEP(p, "Deploying image %s as %s v%u", src->image, p->ctx->app,
+		    p->rel.number);
+		snprintf(image, sizeof image, "%s", src->image);
+	} else {
+		if (src->commit[0] != '\0')
+			STEP(p, "Building %s v%u (%.7s)", p->ctx->app,
+			    p->rel.number, src->commit);
+		else
+			STEP(p, "Building %s v%u", p->ctx->app, p->rel.number);
+		if (build(p, src, &rr, image, sizeof image) == -1) {
+			snprintf(p->reason, sizeof p->reason, "build failed");
+			goto out;
+		}
 	}
 
 	snprintf(p->rel.image, sizeof p->rel.image, "%s", image);
@@ -296,6 +447,11 @@ deploy(struct push *p)
 		snprintf(p->reason, sizeof p->reason, "Docker is unreachable");
 		goto out;
 	}
+	if (src->image != NULL && docker_image_exists(d, image) != 0) {
+		FAIL(p, "no image '%s' on this host", image);
+		snprintf(p->reason, sizeof p->reason, "no such image");
+		goto out;
+	}
 	if (release_deploy(p->st, d, &p->rel, p->ctx->out) == -1) {
 		fflush(p->ctx->out);
 		snprintf(p->reason, sizeof p->reason, "v%u did not start",
@@ -303,17 +459,56 @@ deploy(struct push *p)
 		goto out;
 	}
 	fflush(p->ctx->out);
+	/* The release is live: its other processes follow, then the
+	 * previous release's stop. A failure here leaves web serving. */
+	if (rr.nprocs > 0) {
+		STEP(p, "Starting processes");
+		if (procs_start(p->st, d, &p->rel, rr.procs, rr.nprocs,
+		        p->ctx->out) == -1)
+			FAIL(p, "%s", err_msg());
+	}
+	if (previous != 0 && previous != p->rel.number &&
+	    procs_stop_release(p->st, d, p->ctx->app, previous) == -1)
+		FAIL(p, "cannot stop the processes of v%u: %s", previous,
+		    err_msg());
+	if (state_app_get(p->st, p->ctx->app, &p->app) == 0)
+		collect_images(p, d);
 	rc = 0;
 	goto out;
 fail_state:
 	FAIL(p, "%s", err_msg());
 	snprintf(p->reason, sizeof p->reason, "minpaas could not record it");
 out:
+	keep_log(p);
 	docker_close(d);
 	runtime_result_release(&rr);
-	git_tree_free(tree);
-	git_commit_free(commit);
 	return rc;
+}
+
+/* A commit of the repository as a source; 0 or -1 (printed). */
+static int
+source_commit(struct push *p, struct source *src, const char *hex)
+{
+	git_oid oid;
+
+	snprintf(src->commit, sizeof src->commit, "%s", hex);
+	if (git_oid_fromstr(&oid, hex) != 0 ||
+	    git_commit_lookup(&src->gcommit, p->repo, &oid) != 0 ||
+	    git_commit_tree(&src->gtree, src->gcommit) != 0) {
+		FAIL(p, "cannot read commit %.7s: %s", hex,
+		    git_error_last() ? git_error_last()->message : "?");
+		snprintf(p->reason, sizeof p->reason, "cannot read the commit");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+source_release(struct source *src)
+{
+	git_tree_free(src->gtree);
+	git_commit_free(src->gcommit);
+	tarsrc_free(src->tar);
 }
 
 /*
@@ -410,14 +605,64 @@ pick_branch(struct push *p, const struct push_update *u, size_t n)
 			    short_ref(u[i].ref), p->branch);
 }
 
+/*
+ * Under the app's deploy lock: deploy src. On failure the release is marked
+ * failed, the branch put back (git pushes) and the rejection printed.
+ */
+static int
+run_locked(struct push *p, struct source *src, const char *what)
+{
+	int lock, rc = -1;
+
+	if ((lock = home_lock_app(p->ctx->app, lock_waiting, p)) == -1 ||
+	    state_app_get(p->st, p->ctx->app, &p->app) == -1) {
+		/* (the app is read again: it may have changed while another
+		 * deploy held the lock) */
+		FAIL(p, "%s", err_msg());
+		snprintf(p->reason, sizeof p->reason,
+		    "minpaas could not start the deploy");
+	} else if (deploy(p, src) == 0) {
+		rc = 0;
+		goto out;
+	}
+	release_failed(p);
+	if (p->u != NULL)
+		restore_branch(p);
+	FAIL(p, "%s rejected: %s; %s", what, p->reason[0] ? p->reason : "error",
+	    p->app.release ? "the previous release keeps serving"
+	                   : "nothing was deployed");
+out:
+	if (lock != -1)
+		close(lock);
+	return rc;
+}
+
+static void
+push_init(struct push *p, const struct push_ctx *ctx)
+{
+	memset(p, 0, sizeof *p);
+	p->ctx = ctx;
+	buildout_init(&p->bo, ctx->out);
+}
+
+static void
+push_release(struct push *p)
+{
+	git_repository_free(p->repo);
+	state_close(p->st);
+	buildout_release(&p->bo);
+}
+
 int
 push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
 {
+	struct source src;
 	struct push p;
-	int lock = -1, rc = -1;
+	int rc = -1;
 
-	memset(&p, 0, sizeof p);
-	p.ctx = ctx;
+	memset(&src, 0, sizeof src);
+	src.cause = "push";
+	push_init(&p, ctx);
 	if (open_repo(&p) == -1 || home_prepare() == -1 ||
 	    open_state(&p) == -1) {
 		FAIL(&p, "%s", err_msg());
@@ -435,27 +680,106 @@ push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
 		rc = 0;
 		goto out;
 	}
-	if ((lock = home_lock_app(ctx->app, lock_waiting, &p)) == -1 ||
-	    state_app_get(p.st, ctx->app, &p.app) == -1) {
-		/* (the app is read again: it may have changed while another
-		 * deploy held the lock) */
-		FAIL(&p, "%s", err_msg());
-		snprintf(p.reason, sizeof p.reason,
-		    "minpaas could not start "
-		    "the deploy");
-	} else if (deploy(&p) == 0) {
-		rc = 0;
+	if (source_commit(&p, &src, p.u->new) == -1) {
+		release_failed(&p);
+		restore_branch(&p);
 		goto out;
 	}
-	release_failed(&p);
-	restore_branch(&p);
-	FAIL(&p, "Push rejected: %s; %s", p.reason[0] ? p.reason : "error",
-	    p.app.release ? "the previous release keeps serving"
-	                  : "nothing was deployed");
+	rc = run_locked(&p, &src, "Push");
 out:
-	if (lock != -1)
-		close(lock);
-	git_repository_free(p.repo);
-	state_close(p.st);
+	source_release(&src);
+	push_release(&p);
+	return rc;
+}
+
+int
+push_run_redeploy(const struct push_ctx *ctx)
+{
+	struct source src;
+	struct push p;
+	git_reference *ref = NULL;
+	char name[PUSH_MAXREF + 16], hex[41];
+	int rc = -1;
+
+	memset(&src, 0, sizeof src);
+	src.cause = "deploy";
+	push_init(&p, ctx);
+	if (home_prepare() == -1 || state_open(&p.st, home_dir()) == -1 ||
+	    state_app_get(p.st, ctx->app, &p.app) != 0) {
+		FAIL(&p, "%s", err_msg()[0] ? err_msg() : "no such app");
+		goto out;
+	}
+	if (home_path(name, sizeof name, "repos/%s.git", ctx->app) == -1 ||
+	    git_repository_open_bare(&p.repo, name) != 0) {
+		FAIL(&p, "%s has no repository: push to it first", ctx->app);
+		goto out;
+	}
+	snprintf(name, sizeof name, "refs/heads/%s",
+	    p.app.branch[0] ? p.app.branch : "main");
+	if (git_reference_lookup(&ref, p.repo, name) != 0 ||
+	    git_reference_target(ref) == NULL) {
+		FAIL(
+		    &p, "%s has no branch '%s' to deploy", ctx->app, name + 11);
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof hex, git_reference_target(ref));
+	if (source_commit(&p, &src, hex) == -1)
+		goto out;
+	rc = run_locked(&p, &src, "Deploy");
+out:
+	git_reference_free(ref);
+	source_release(&src);
+	push_release(&p);
+	return rc;
+}
+
+int
+push_run_tar(const struct push_ctx *ctx, int fd)
+{
+	struct source src;
+	struct push p;
+	int rc = -1;
+
+	memset(&src, 0, sizeof src);
+	src.cause = "tar";
+	push_init(&p, ctx);
+	if (home_prepare() == -1 || open_state(&p) == -1) {
+		FAIL(&p, "%s", err_msg());
+		goto out;
+	}
+	STEP(&p, "Receiving the tarball");
+	if (tarsrc_new(&src.tar, fd) == -1) {
+		FAIL(&p, "%s", err_msg());
+		FAIL(&p, "Deploy rejected; %s",
+		    p.app.release ? "the previous release keeps serving"
+		                  : "nothing was deployed");
+		goto out;
+	}
+	DETAIL(&p, "%.1f KiB received", (double)tarsrc_size(src.tar) / 1024.0);
+	rc = run_locked(&p, &src, "Deploy");
+out:
+	source_release(&src);
+	push_release(&p);
+	return rc;
+}
+
+int
+push_run_image(const struct push_ctx *ctx, const char *image)
+{
+	struct source src;
+	struct push p;
+	int rc = -1;
+
+	memset(&src, 0, sizeof src);
+	src.cause = "image";
+	src.image = image;
+	push_init(&p, ctx);
+	if (home_prepare() == -1 || open_state(&p) == -1) {
+		FAIL(&p, "%s", err_msg());
+		goto out;
+	}
+	rc = run_locked(&p, &src, "Deploy");
+out:
+	push_release(&p);
 	return rc;
 }

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config git openssh-client curl ca-certificates
 libssh-dev libgit2-dev libcurl4-openssl-dev libjansson-dev liblmdb-dev
 lmdb-utils libcmocka-dev clang libclang-rt-14-dev docker.io debootstrap
-iproute2 procps python3"
+iproute2 procps python3 libarchive-dev"
 
 missing=""
 for p in $PKGS; do
