@@ -28,6 +28,8 @@ static const char *const state_dbnames[STATE_NDBS] = {
     [DB_META] = "meta",
     [DB_ENV] = "env",
     [DB_RELENV] = "relenv",
+    [DB_BUILDLOG] = "buildlogs",
+    [DB_PROCS] = "procs",
 };
 
 int

@@ -19,6 +19,8 @@ enum {
 	DB_META,
 	DB_ENV,    /* app NUL KEY -> value */
 	DB_RELENV, /* app NUL big-endian u32 -> "KEY=VAL\0KEY=VAL\0" */
+	DB_BUILDLOG, /* app NUL big-endian u32 -> build log (state/buildlog.c) */
+	DB_PROCS,    /* app NUL big-endian u32 -> process list (state/buildlog.c) */
 	STATE_NDBS
 };
 
