@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/cmd_int.h"
+#include "cli/cmd_deploy.h"
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/home.h"
@@ -252,6 +253,14 @@ static const struct cmd cmd_table[] = {
         "go back to an earlier release (default: the one before)"},
     {"logs", cmd_logs, 0, "logs [APP] [-n N] [-f]",
         "show the app's output; -f follows it"},
+    {"deploy", cmd_deploy, 0, "deploy APP",
+        "build and deploy the deploy branch again"},
+    {"deploy:tar", cmd_deploy_tar, 0, "deploy:tar APP < tarball",
+        "build and deploy a tarball (tar c . | ssh ... deploy:tar APP)"},
+    {"deploy:image", cmd_deploy_image, 0, "deploy:image APP IMAGE",
+        "deploy an image that is on the host"},
+    {"releases:info", cmd_releases_info, 0, "releases:info APP vN",
+        "show a release and its build log"},
     {"help", cmd_help, 0, "help [COMMAND]", "list the commands"},
     {"version", cmd_version, 0, "version", "print the version"},
 };

@@ -1,0 +1,183 @@
+/*
+ * cli/cmd_deploy.c: `deploy APP`, `deploy:tar APP < tarball`,
+ * `deploy:image APP IMAGE` and `releases:info APP vN`. The three deploys
+ * check the caller's rights, create the app for its first tarball or image
+ * (owned by the caller, as a first push does), then exec minpaas-hook
+ * (--redeploy / --tar / --image) from the directory of the running binary,
+ * which takes the app's deploy lock and goes through the release path of a
+ * push. Guarantees: the hook runs with stdin/stdout/stderr untouched, so
+ * its exit status is the command's.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cmd_deploy.h"
+#include "cli/cmd_int.h"
+#include "common/err.h"
+#include "common/home.h"
+#include "state/buildlog.h"
+
+/* Loads app for a deploy; creates it (owned by the caller) when `create`
+ * and it does not exist. 0, or the status to return (printed). */
+static int
+deploy_app(struct cmd_ctx *ctx, const char *name, int create)
+{
+	struct state_app app;
+	int rc;
+
+	if (!app_name_valid(name))
+		return cmd_fail(1,
+		    "invalid app name '%.64s' (a-z, 0-9 and "
+		    "-, starting with a letter, 30 at most)",
+		    name);
+	rc = state_app_get(ctx->st, name, &app);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (rc == 0)
+		return cmd_app_visible(ctx, &app)
+		           ? 0
+		           : cmd_fail(1, "app '%s' does not exist", name);
+	if (!create)
+		return cmd_fail(1, "app '%s' does not exist", name);
+	memset(&app, 0, sizeof app);
+	snprintf(app.name, sizeof app.name, "%s", name);
+	snprintf(
+	    app.owner, sizeof app.owner, "%s", ctx->key_fp ? ctx->key_fp : "");
+	snprintf(app.branch, sizeof app.branch, "main");
+	app.created = (int64_t)time(NULL);
+	rc = state_app_create(ctx->st, &app);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	return 0;
+}
+
+/* Replaces this process with minpaas-hook argv[1..]; returns 1 (printed)
+ * only when that fails. */
+static int
+exec_hook(struct cmd_ctx *ctx, const char *app, char **argv)
+{
+	char self[HOME_MAXPATH], path[HOME_MAXPATH + 32];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return cmd_fail(
+		    1, "cannot find this program: %s", strerror(errno));
+	self[n] = '\0';
+	snprintf(path, sizeof path, "%s/%s", dirname(self), CMD_HOOK_NAME);
+	if (setenv("MINPAAS_HOME", home_dir(), 1) == -1 ||
+	    setenv("MINPAAS_APP", app, 1) == -1 ||
+	    setenv("MINPAAS_KEY_NAME",
+	        ctx->key_name && *ctx->key_name ? ctx->key_name : "admin",
+	        1) == -1)
+		return cmd_fail(1, "out of memory");
+	unsetenv("MINPAAS_RESULT");
+	fflush(NULL);
+	argv[0] = path;
+	execv(path, argv);
+	return cmd_fail(1, "cannot run %s: %s", path, strerror(errno));
+}
+
+int
+cmd_deploy(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char *args[] = {NULL, "--redeploy", NULL, NULL};
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cmd_fail(2, "usage: deploy APP");
+	if ((rc = deploy_app(ctx, argv[1], 0)) != 0)
+		return rc;
+	args[2] = argv[1];
+	return exec_hook(ctx, argv[1], args);
+}
+
+int
+cmd_deploy_tar(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char *args[] = {NULL, "--tar", NULL, NULL};
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cmd_fail(2, "usage: tar c . | ssh <minpaas> deploy:tar "
+		                   "APP");
+	if ((rc = deploy_app(ctx, argv[1], 1)) != 0)
+		return rc;
+	args[2] = argv[1];
+	return exec_hook(ctx, argv[1], args);
+}
+
+int
+cmd_deploy_image(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char *args[] = {NULL, "--image", NULL, NULL, NULL};
+	int rc;
+
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return cmd_fail(2, "usage: deploy:image APP IMAGE");
+	if ((rc = deploy_app(ctx, argv[1], 1)) != 0)
+		return rc;
+	args[2] = argv[1];
+	args[3] = argv[2];
+	return exec_hook(ctx, argv[1], args);
+}
+
+int
+cmd_releases_info(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct state_release rel;
+	struct state_app app;
+	char *log = NULL, when[32], *end;
+	const char *v;
+	unsigned long n;
+	size_t len;
+	struct tm tm;
+	time_t t;
+	int rc;
+
+	if (argc != 3)
+		return cmd_fail(2, "usage: releases:info APP vN");
+	if ((rc = cmd_app_load(ctx, argv[1], &app)) != 0)
+		return rc;
+	v = argv[2][0] == 'v' ? argv[2] + 1 : argv[2];
+	n = strtoul(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n == 0 || n > UINT32_MAX)
+		return cmd_fail(
+		    2, "'%s' is not a release (v1, v2, ...)", argv[2]);
+	rc = state_release_get(ctx->st, app.name, (uint32_t)n, &rel);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (rc != 0)
+		return cmd_fail(1, "%s has no release v%lu", app.name, n);
+	t = (time_t)rel.created;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof when, "?");
+	printf("=== %s v%u%s\n", app.name, rel.number,
+	    rel.number == app.release ? " (current)" : "");
+	printf("Status:   %s\n", rel.status);
+	printf("Cause:    %s\n", rel.cause);
+	printf("By:       %s\n", rel.by);
+	printf("Commit:   %s\n", rel.commit[0] ? rel.commit : "-");
+	printf("Image:    %s\n", rel.image[0] ? rel.image : "-");
+	printf("Command:  %s\n", rel.command[0] ? rel.command : "(image)");
+	printf("Created:  %s\n", when);
+	rc = state_buildlog_get(ctx->st, app.name, rel.number, &log, &len);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (rc == STATE_NOTFOUND) {
+		printf("=== build log: none (not built by this release)\n");
+		return 0;
+	}
+	printf("=== build log\n");
+	fwrite(log, 1, len, stdout);
+	if (len > 0 && log[len - 1] != '\n')
+		putchar('\n');
+	free(log);
+	return 0;
+}
