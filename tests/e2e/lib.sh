@@ -12,7 +12,8 @@
 
 set -u
 
-: "${MINPAAS_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
+TEST_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${MINPAAS_BUILD:=$TEST_TOP/build}"
 TEST_NAME=$(basename "$0" .sh)
 TEST_ROOT=$(mktemp -d "/tmp/minpaas-$TEST_NAME.XXXXXX")
 export MINPAAS_HOME="$TEST_ROOT/home"
