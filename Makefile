@@ -47,7 +47,7 @@ UNIT_EXTRA_OBJ = $(UNIT_EXTRA:%.c=$(B)/%.o)
 
 RUNTIME_FILES = $(sort $(wildcard runtimes/*/Dockerfile runtimes/*/*.sh))
 
-.PHONY: all run test unit unit-bins e2e deps docker stack clean format
+.PHONY: all run test unit unit-bins router-tools e2e deps docker stack clean format
 all: $(BINS)
 
 $(B)/%.o: %.c
@@ -73,6 +73,16 @@ $(B)/minpaas-hook: $(HOOK_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/minpaas-router: $(ROUTER_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Router test and benchmark helpers: a route writer and a tiny backend.
+ROUTER_TOOLS = $(B)/tests/minpaas-route-set $(B)/bench/minpaas-bench-upstream
+router-tools: $(ROUTER_TOOLS)
+$(B)/tests/minpaas-route-set: tests/router/route.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(B)/bench/minpaas-bench-upstream: bench/upstream.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_EXTRA_OBJ) $(LIB)
 	@mkdir -p $(dir $@)

@@ -304,6 +304,8 @@ http_conn_token(struct http_head *h, const char *s, size_t n, int bad)
 		h->conn_close = 1;
 	else if (http_token_eq(s, n, "keep-alive"))
 		h->conn_keep = 1;
+	else if (http_token_eq(s, n, "upgrade"))
+		h->conn_upgrade = 1;
 	if (h->nconntok >= ROUTER_MAXCONNTOKENS)
 		return http_fail(h, bad, "too many Connection options");
 	h->conntok[h->nconntok].name = s;
@@ -401,6 +403,40 @@ http_host(struct http_head *h, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * Splits the request target: origin-form is the path itself; in
+ * absolute-form ("http://host:port/path", RFC 9112 3.2.2) the authority
+ * replaces Host for routing and the path is what the upstream sees.
+ */
+static int
+http_target(struct http_head *h)
+{
+	const char *t = h->target, *a, *end = h->target + h->targetlen;
+	size_t skip;
+
+	h->path = t;
+	h->pathlen = h->targetlen;
+	if (h->targetlen >= 7 && strncasecmp(t, "http://", 7) == 0)
+		skip = 7;
+	else if (h->targetlen >= 8 && strncasecmp(t, "https://", 8) == 0)
+		skip = 8;
+	else
+		return 0;
+	a = t + skip;
+	for (h->path = a; h->path < end && *h->path != '/' && *h->path != '?';
+	     h->path++)
+		;
+	if (h->path == a || memchr(a, '@', h->path - a) != NULL)
+		return http_fail(h, 400, "malformed absolute request target");
+	h->authority = a;
+	h->authoritylen = h->path - a;
+	h->pathlen = end - h->path;
+	if (http_host(h, a, h->authoritylen) == -1)
+		return -1;
+	h->hashost = 1;
+	return 0;
+}
+
 /* Works out framing, Host and Connection from the parsed fields. */
 static int
 http_semantics(struct http_head *h, int req_head)
@@ -434,6 +470,12 @@ http_semantics(struct http_head *h, int req_head)
 				    h, 400, "Transfer-Encoding in HTTP/1.0");
 			if (http_list(h, f, bad, http_coding) == -1)
 				return -1;
+		} else if (http_field_is(f, "upgrade")) {
+			h->upgrade = f;
+		} else if (h->method && http_field_is(f, "expect")) {
+			if (http_token_eq(
+			        f->value, f->valuelen, "100-continue"))
+				h->expect_continue = 1;
 		} else if (h->method && http_field_is(f, "host")) {
 			if (h->hashost)
 				return http_fail(h, 400, "more than one Host");
@@ -447,6 +489,8 @@ http_semantics(struct http_head *h, int req_head)
 	if (h->method) {
 		if (h->minor == 1 && !h->hashost)
 			return http_fail(h, 400, "missing Host");
+		if (http_target(h) == -1)
+			return -1;
 		if (h->framing == HTTP_BODY_LENGTH && h->length == 0)
 			h->framing = HTTP_BODY_NONE;
 		return 0;
@@ -539,11 +583,13 @@ http_chunk_size_end(struct http_chunked *c)
 	c->line = 0;
 }
 
-int
-http_chunked_feed(
-    struct http_chunked *c, const char *buf, size_t len, size_t *used)
+/* The tracker; with out non-NULL it also copies the chunk data there (out
+ * may be buf itself: data never moves forward) and counts it in *outlen. */
+static int
+http_chunked_run(struct http_chunked *c, const char *buf, size_t len,
+    size_t *used, char *out, size_t *outlen)
 {
-	size_t i = 0, take;
+	size_t i = 0, take, o = 0;
 	int d;
 
 	while (i < len && c->state != CH_DONE) {
@@ -588,6 +634,10 @@ http_chunked_feed(
 			if ((uint64_t)take > c->left)
 				take = (size_t)c->left;
 			c->left -= take;
+			if (out != NULL) {
+				memmove(out + o, buf + i, take);
+				o += take;
+			}
 			i += take;
 			if (c->left == 0)
 				c->state = CH_DATA_CR;
@@ -636,5 +686,21 @@ http_chunked_feed(
 		}
 	}
 	*used = i;
+	if (outlen != NULL)
+		*outlen = o;
 	return c->state == CH_DONE ? HTTP_DONE : HTTP_MORE;
+}
+
+int
+http_chunked_feed(
+    struct http_chunked *c, const char *buf, size_t len, size_t *used)
+{
+	return http_chunked_run(c, buf, len, used, NULL, NULL);
+}
+
+int
+http_chunked_decode(
+    struct http_chunked *c, char *buf, size_t len, size_t *used, size_t *out)
+{
+	return http_chunked_run(c, buf, len, used, buf, out);
 }

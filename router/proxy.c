@@ -2,22 +2,33 @@
  * router/proxy.c: the router's connections, from accept to close.
  *
  * A client connection reads one request head, looks its Host up in the
- * route table, connects to one of the route's upstreams, sends the rewritten
- * head and streams the body, then streams the response back; with keep-alive
- * it goes back for the next request. Pipelined requests wait in the input
- * buffer until the current response is done, so answers keep their order.
+ * route table, takes an idle keep-alive connection to one of the route's
+ * upstreams from the pool (or opens one), sends the rewritten head and
+ * streams the body, then streams the response back; with keep-alive it goes
+ * back for the next request, which may go to another upstream. Pipelined
+ * requests wait in the input buffer until the current response is done, so
+ * answers keep their order. After a 101 answer to an Upgrade request the
+ * two connections become a byte tunnel until either side closes.
  *
  * Guarantees:
  *  - a connection's state changes only in conn_set_state(), which checks
- *    the transition (head -> connect -> proxy -> head ..., any -> closing
- *    -> linger -> closed);
+ *    the transition (head -> connect -> proxy -> head ..., proxy ->
+ *    tunnel, any -> closing -> linger -> closed);
  *  - a failing client or upstream ends that one connection (an error status
  *    when nothing of the response was sent yet, a close otherwise), never
  *    the process;
+ *  - a reused upstream connection that turns out dead before the first
+ *    byte of its response is replaced once by a fresh one, for idempotent
+ *    requests without a body;
  *  - neither side is read while the other side's output holds more than
  *    ROUTER_MAXBUF bytes, so a connection buffers a bounded amount;
- *  - buffers are allocated when bytes arrive and freed when idle;
- *  - every wait has a deadline (see ROUTER_TIMEOUT_* in router.h).
+ *  - an idle client costs its struct conn (a few hundred bytes): buffers
+ *    and the request record exist only while a request is in flight;
+ *  - every wait has a deadline (the timeout_* settings).
+ *
+ * A route lookup that fails (an LMDB error, not "no such host") answers
+ * 502 "route lookup failed": the router is the gateway and what failed is
+ * behind it; 503 would invite a client to retry a fault that is ours.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,12 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "router/router.h"
@@ -43,49 +52,44 @@ enum conn_state {
 	CONN_HEAD,    /* reading a request head (or idle between requests) */
 	CONN_CONNECT, /* connecting to an upstream */
 	CONN_PROXY,   /* request and response flowing */
+	CONN_TUNNEL,  /* upgraded: bytes both ways */
 	CONN_CLOSING, /* flushing the last bytes to the client */
 	CONN_LINGER,  /* write side shut; draining input before close */
 	CONN_CLOSED
 };
 
 static const char *conn_state_name[] = {
-    "head", "connect", "proxy", "closing", "linger", "closed"};
+    "head", "connect", "proxy", "tunnel", "closing", "linger", "closed"};
 
-struct conn {
-	struct router *rt;
-	struct conn *prev, *next;
-	unsigned id;
-	enum conn_state state;
-	int fd, ufd;         /* client, upstream (-1 when none) */
-	int fdmask, ufdmask; /* interest registered with the loop */
-	int64_t deadline;
+/* Bytes in data[off, len); storage is freed when the connection idles. */
+struct iob {
+	char *data;
+	size_t off, len, cap;
+};
 
-	struct buf cin;  /* client bytes not yet used */
-	struct buf cout; /* bytes for the client, from coff */
-	size_t coff;
-	struct buf uout; /* bytes for the upstream, from uoff */
-	size_t uoff;
-	struct buf uin; /* upstream response head being gathered */
-	size_t cscan, uscan;
-
-	/* The request in flight. */
-	int inflight;
-	int hup_seen; /* the client shut its side with bytes still unread */
+/* The request in flight and its response; allocated per busy connection. */
+struct xfer {
+	int inflight; /* an access log line is owed */
 	int minor;    /* client's HTTP/1.<minor> */
 	int keep;     /* the client allows keep-alive */
 	int is_head;  /* HEAD request: the response has no body */
+	int upgrade;  /* an Upgrade request passed on */
+	int retry_ok; /* idempotent and bodiless: may be sent twice */
+	int reused;   /* the upstream connection came from the pool */
+	int retried;
 	int req_done; /* the whole request body went to uout */
 	enum http_framing rframing;
-	uint64_t rleft;
+	uint64_t rleft, rbytes;
 	struct http_chunked rchunk;
 	struct state_route route;
 	unsigned rrbase;
 	int tries;
 	int64_t start;
 
-	/* Its response. */
 	int resp_started; /* its head went to cout */
 	int resp_keep;    /* it told the client the connection stays */
+	int up_keep;      /* the upstream connection may be reused */
+	int dechunk;      /* chunked response to an HTTP/1.0 client */
 	enum http_framing sframing;
 	uint64_t sleft;
 	struct http_chunked schunk;
@@ -96,17 +100,118 @@ struct conn {
 	char host[256];
 	char path[256];
 	char upstream[24];
+};
+
+struct conn {
+	struct router *rt;
+	struct conn *prev, *next;
+	struct xfer *x;
+	unsigned id;
+	enum conn_state state;
+	int fd, ufd;         /* client, upstream (-1 when none) */
+	int fdmask, ufdmask; /* interest registered with the loop */
+	int client_eof;      /* the client shut its side after pipelining */
+	int64_t deadline;
+	size_t cscan, uscan;
+	struct iob cin;  /* client bytes not yet used */
+	struct iob cout; /* bytes for the client */
+	struct iob uout; /* bytes for the upstream */
+	struct iob uin;  /* upstream response head being gathered */
 	char ip[INET6_ADDRSTRLEN];
 };
 
 static void conn_io(struct ev_loop *, int, int, void *);
-static void conn_pump(struct conn *);
+static int conn_connect(struct conn *);
+
+void
+router_settings_init(struct router_settings *s)
+{
+	memset(s, 0, sizeof *s);
+	s->timeout_head = ROUTER_TIMEOUT_HEAD;
+	s->timeout_idle = ROUTER_TIMEOUT_IDLE;
+	s->timeout_connect = ROUTER_TIMEOUT_CONNECT;
+	s->timeout_response = ROUTER_TIMEOUT_RESPONSE;
+	s->timeout_tunnel = ROUTER_TIMEOUT_TUNNEL;
+	s->timeout_pool = ROUTER_TIMEOUT_POOL;
+	s->timeout_linger = ROUTER_TIMEOUT_LINGER;
+	s->timeout_shutdown = ROUTER_TIMEOUT_SHUTDOWN;
+	s->max_body = ROUTER_MAXBODY;
+	s->max_conns = ROUTER_MAXCONNS;
+	s->pool_per_upstream = ROUTER_POOL_PER_UPSTREAM;
+	s->pool_max = ROUTER_POOL_MAX;
+	s->access_log = 1;
+}
+
+/* ---- byte buffers ------------------------------------------------------ */
 
 static size_t
-pending(const struct buf *b, size_t off)
+iob_pending(const struct iob *b)
 {
-	return b->len - off;
+	return b->len - b->off;
 }
+
+/* Room for n more bytes at data + len; NULL when memory runs out. */
+static char *
+iob_reserve(struct iob *b, size_t n)
+{
+	char *d;
+	size_t cap;
+
+	if (b->cap - b->len >= n)
+		return b->data + b->len;
+	if (b->off > 0) {
+		memmove(b->data, b->data + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		if (b->cap - b->len >= n)
+			return b->data + b->len;
+	}
+	cap = b->cap ? b->cap * 2 : ROUTER_READSIZE;
+	while (cap - b->len < n)
+		cap *= 2;
+	if ((d = realloc(b->data, cap)) == NULL)
+		return NULL;
+	b->data = d;
+	b->cap = cap;
+	return d + b->len;
+}
+
+static int
+iob_put(struct iob *b, const char *p, size_t n)
+{
+	char *d;
+
+	if (n == 0)
+		return 0;
+	if ((d = iob_reserve(b, n)) == NULL)
+		return -1;
+	memcpy(d, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int
+iob_str(struct iob *b, const char *s)
+{
+	return iob_put(b, s, strlen(s));
+}
+
+static void
+iob_consume(struct iob *b, size_t n)
+{
+	b->off += n;
+	if (b->off >= b->len)
+		b->off = b->len = 0;
+}
+
+static void
+iob_free(struct iob *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+/* ---- state, logging, closing ------------------------------------------- */
 
 /*
  * The one place a connection changes state. Returns 0, or -1 (state left
@@ -117,12 +222,14 @@ static int
 conn_set_state(struct conn *c, enum conn_state to)
 {
 	static const unsigned allowed[] = {
-	    [CONN_HEAD] =
-	        1u << CONN_CONNECT | 1u << CONN_CLOSING | 1u << CONN_CLOSED,
+	    [CONN_HEAD] = 1u << CONN_CONNECT | 1u << CONN_PROXY |
+	                  1u << CONN_CLOSING | 1u << CONN_CLOSED,
 	    [CONN_CONNECT] =
 	        1u << CONN_PROXY | 1u << CONN_CLOSING | 1u << CONN_CLOSED,
-	    [CONN_PROXY] =
-	        1u << CONN_HEAD | 1u << CONN_CLOSING | 1u << CONN_CLOSED,
+	    [CONN_PROXY] = 1u << CONN_HEAD | 1u << CONN_CONNECT |
+	                   1u << CONN_TUNNEL | 1u << CONN_CLOSING |
+	                   1u << CONN_CLOSED,
+	    [CONN_TUNNEL] = 1u << CONN_CLOSING | 1u << CONN_CLOSED,
 	    [CONN_CLOSING] = 1u << CONN_LINGER | 1u << CONN_CLOSED,
 	    [CONN_LINGER] = 1u << CONN_CLOSED,
 	    [CONN_CLOSED] = 0,
@@ -139,32 +246,52 @@ conn_set_state(struct conn *c, enum conn_state to)
 	return 0;
 }
 
-static void
-conn_access_log(struct conn *c, int status)
+/* The request record, made (cleared) for a new request. */
+static struct xfer *
+conn_xfer(struct conn *c)
 {
-	if (!c->inflight)
-		return;
-	c->inflight = 0;
-	if (!c->rt->access_log)
-		return;
-	log_info("%s %s %s %d %llu %s %lldms", c->method[0] ? c->method : "-",
-	    c->host[0] ? c->host : "-", c->path[0] ? c->path : "-", status,
-	    (unsigned long long)c->bytes, c->upstream[0] ? c->upstream : "-",
-	    (long long)(ev_now() - c->start));
+	if (c->x == NULL && (c->x = malloc(sizeof *c->x)) == NULL)
+		return NULL;
+	memset(c->x, 0, offsetof(struct xfer, method));
+	c->x->method[0] = c->x->host[0] = c->x->path[0] = '\0';
+	c->x->upstream[0] = '\0';
+	return c->x;
 }
 
 static void
-conn_close_upstream(struct conn *c)
+conn_access_log(struct conn *c, int status)
+{
+	struct xfer *x = c->x;
+
+	if (x == NULL || !x->inflight)
+		return;
+	x->inflight = 0;
+	if (!c->rt->set.access_log)
+		return;
+	log_info("%s %s %s %d %llu %s %lldms", x->method[0] ? x->method : "-",
+	    x->host[0] ? x->host : "-", x->path[0] ? x->path : "-", status,
+	    (unsigned long long)x->bytes, x->upstream[0] ? x->upstream : "-",
+	    (long long)(ev_now() - x->start));
+}
+
+/* Lets go of the upstream connection: back to the pool when reuse is
+ * set, closed otherwise. */
+static void
+conn_drop_upstream(struct conn *c, int reuse)
 {
 	if (c->ufd != -1) {
-		ev_del(c->rt->loop, c->ufd);
-		close(c->ufd);
+		if (reuse && c->x)
+			pool_put(c->rt->pool, c->x->upstream, c->ufd);
+		else {
+			ev_del(c->rt->loop, c->ufd);
+			close(c->ufd);
+		}
 		c->ufd = -1;
 		c->ufdmask = 0;
 	}
-	buf_release(&c->uout);
-	buf_release(&c->uin);
-	c->uoff = c->uscan = 0;
+	c->uout.off = c->uout.len = 0;
+	c->uin.off = c->uin.len = 0;
+	c->uscan = 0;
 }
 
 /* Ends the connection and frees c; the caller must not touch c after. */
@@ -173,14 +300,17 @@ conn_close(struct conn *c, const char *why)
 {
 	struct router *rt = c->rt;
 
-	conn_access_log(c, c->resp_started ? c->status : 499);
+	conn_access_log(c, c->x && c->x->resp_started ? c->x->status : 499);
 	(void)conn_set_state(c, CONN_CLOSED);
 	log_debug("conn %u: closed: %s", c->id, why);
-	conn_close_upstream(c);
+	conn_drop_upstream(c, 0);
 	ev_del(rt->loop, c->fd);
 	close(c->fd);
-	buf_release(&c->cin);
-	buf_release(&c->cout);
+	iob_free(&c->cin);
+	iob_free(&c->cout);
+	iob_free(&c->uout);
+	iob_free(&c->uin);
+	free(c->x);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -194,18 +324,27 @@ conn_close(struct conn *c, const char *why)
 
 /*
  * Answers the current request with an error status and closes after it.
- * When part of the response went out already, only closes. Returns 0.
+ * When part of the response went out already, only closes. Returns 0, or
+ * -1 when c was freed.
  */
 static int
 conn_error(struct conn *c, int status, const char *detail)
 {
-	char body[256];
-	int n;
+	struct xfer *x = c->x;
+	char body[256], head[256];
+	int n, m;
 
-	conn_close_upstream(c);
-	if (c->resp_started) {
-		conn_access_log(c, c->status);
+	conn_drop_upstream(c, 0);
+	if (x == NULL) {
+		if ((x = conn_xfer(c)) == NULL)
+			return conn_close(c, "out of memory");
+		x->inflight = 1;
+		x->start = ev_now();
+	}
+	if (x->resp_started) {
+		conn_access_log(c, x->status);
 		(void)conn_set_state(c, CONN_CLOSING);
+		c->deadline = ev_now() + c->rt->set.timeout_response;
 		return 0;
 	}
 	if (status == 404)
@@ -219,18 +358,20 @@ conn_error(struct conn *c, int status, const char *detail)
 		    body, sizeof body, "%d %s\n", status, http_reason(status));
 	if (n < 0 || (size_t)n >= sizeof body)
 		n = 0;
-	c->bytes = c->cout.len;
-	if (buf_printf(&c->cout,
-	        "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	        "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
-	        status, http_reason(status), n, body) == -1)
-		buf_reset(&c->cout);
-	c->bytes = c->cout.len - c->bytes;
-	c->status = status;
-	c->resp_started = 1;
+	m = snprintf(head, sizeof head,
+	    "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
+	    status, http_reason(status), n);
+	if (m < 0 || (size_t)m >= sizeof head ||
+	    iob_put(&c->cout, head, (size_t)m) == -1 ||
+	    (!x->is_head && iob_put(&c->cout, body, (size_t)n) == -1))
+		return conn_close(c, "out of memory");
+	x->bytes = (uint64_t)m + (x->is_head ? 0 : (uint64_t)n);
+	x->status = status;
+	x->resp_started = 1;
 	conn_access_log(c, status);
 	(void)conn_set_state(c, CONN_CLOSING);
-	c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
+	c->deadline = ev_now() + c->rt->set.timeout_response;
 	return 0;
 }
 
@@ -243,9 +384,10 @@ conn_copy(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-static int
-conn_sockaddr(const char *up, struct sockaddr_storage *ss, socklen_t *sl)
+int
+conn_sockaddr(const char *up, void *out, unsigned *sl)
 {
+	struct sockaddr_storage *ss = out;
 	char host[64];
 	const char *colon;
 	long port;
@@ -279,25 +421,55 @@ conn_sockaddr(const char *up, struct sockaddr_storage *ss, socklen_t *sl)
 	return 0;
 }
 
-/* Connects to the route's next upstream not tried yet. Returns 0 (connect
- * in progress, or the error answered). */
+/* ---- upstream connections ---------------------------------------------- */
+
+/* Uses fd, connected (or connecting) to x->upstream, for this request. */
+static int
+conn_attach(struct conn *c, int fd, int connecting)
+{
+	c->ufd = fd;
+	c->ufdmask = connecting ? EV_WRITE : EV_READ;
+	if (ev_set(c->rt->loop, fd, c->ufdmask, conn_io, c) == -1) {
+		ev_del(c->rt->loop, fd);
+		close(fd);
+		c->ufd = -1;
+		c->ufdmask = 0;
+		return conn_error(c, 500, NULL);
+	}
+	if (conn_set_state(c, connecting ? CONN_CONNECT : CONN_PROXY) == -1)
+		return conn_close(c, "bad state");
+	c->deadline = ev_now() + (connecting ? c->rt->set.timeout_connect
+	                                     : c->rt->set.timeout_response);
+	return 0;
+}
+
+/* Connects to the route's next upstream not tried yet, through the pool
+ * when it holds one. Returns 0 (connect in progress, or the error
+ * answered) or -1 when c was freed. */
 static int
 conn_connect(struct conn *c)
 {
+	struct xfer *x = c->x;
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	unsigned sl;
 	int fd, one = 1;
 
-	while (c->tries < c->route.nupstreams) {
+	while (x->tries < x->route.nupstreams) {
 		const char *up =
-		    c->route.upstream[(c->rrbase + c->tries) %
-		                      (unsigned)c->route.nupstreams];
+		    x->route.upstream[(x->rrbase + (unsigned)x->tries) %
+		                      (unsigned)x->route.nupstreams];
 
-		c->tries++;
-		conn_copy(c->upstream, sizeof c->upstream, up, strlen(up));
+		x->tries++;
+		conn_copy(x->upstream, sizeof x->upstream, up, strlen(up));
+		if (!x->retried && !x->upgrade &&
+		    (fd = pool_get(c->rt->pool, x->upstream)) != -1) {
+			x->reused = 1;
+			return conn_attach(c, fd, 0);
+		}
+		x->reused = 0;
 		if (conn_sockaddr(up, &ss, &sl) == -1) {
 			log_warn("conn %u: bad upstream '%s' for %s", c->id, up,
-			    c->host);
+			    x->host);
 			continue;
 		}
 		fd = socket(ss.ss_family,
@@ -309,18 +481,8 @@ conn_connect(struct conn *c)
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (connect(fd, (struct sockaddr *)&ss, sl) == 0 ||
-		    errno == EINPROGRESS) {
-			c->ufd = fd;
-			c->ufdmask = 0;
-			if (c->state != CONN_CONNECT &&
-			    conn_set_state(c, CONN_CONNECT) == -1) {
-				close(fd);
-				c->ufd = -1;
-				break;
-			}
-			c->deadline = ev_now() + ROUTER_TIMEOUT_CONNECT;
-			return 0;
-		}
+		    errno == EINPROGRESS)
+			return conn_attach(c, fd, 1);
 		log_debug(
 		    "conn %u: connect %s: %s", c->id, up, strerror(errno));
 		close(fd);
@@ -340,7 +502,7 @@ conn_connected(struct conn *c)
 	if (err == EINPROGRESS)
 		return 0;
 	if (err != 0) {
-		log_debug("conn %u: connect %s: %s", c->id, c->upstream,
+		log_debug("conn %u: connect %s: %s", c->id, c->x->upstream,
 		    strerror(err));
 		ev_del(c->rt->loop, c->ufd);
 		close(c->ufd);
@@ -350,9 +512,38 @@ conn_connected(struct conn *c)
 	}
 	if (conn_set_state(c, CONN_PROXY) == -1)
 		return conn_close(c, "bad state");
-	c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
+	c->deadline = ev_now() + c->rt->set.timeout_response;
 	return 0;
 }
+
+/*
+ * A reused upstream connection failed before any byte of its response:
+ * the upstream closed it while it sat in the pool. Sends the request once
+ * more on a fresh connection to the same upstream when that is safe.
+ * Returns 1 when it did (or c was answered), 0 when the caller goes on.
+ */
+static int
+conn_retry(struct conn *c, int *rv)
+{
+	struct xfer *x = c->x;
+
+	if (!x->reused || x->retried || !x->retry_ok || x->resp_started ||
+	    iob_pending(&c->uin) > 0)
+		return 0;
+	log_debug("conn %u: reused connection to %s failed; retrying", c->id,
+	    x->upstream);
+	ev_del(c->rt->loop, c->ufd);
+	close(c->ufd);
+	c->ufd = -1;
+	c->ufdmask = 0;
+	x->retried = 1;
+	x->tries--;
+	c->uout.off = 0; /* the head is still there (see conn_flush_up) */
+	*rv = conn_connect(c);
+	return 1;
+}
+
+/* ---- the request ------------------------------------------------------- */
 
 static void
 conn_request_id(struct router *rt, char out[33])
@@ -388,59 +579,144 @@ conn_request_id_ok(const struct http_field *f)
 	return 1;
 }
 
-/* Writes the head the upstream sees into c->uout. */
+/* Appends "name: value\r\n" to d; the caller reserved room. */
+static char *
+conn_field(char *d, const char *name, size_t nl, const char *v, size_t vl)
+{
+	memcpy(d, name, nl);
+	d += nl;
+	*d++ = ':';
+	*d++ = ' ';
+	memcpy(d, v, vl);
+	d += vl;
+	*d++ = '\r';
+	*d++ = '\n';
+	return d;
+}
+
+/*
+ * Writes the head the upstream sees into c->uout: always HTTP/1.1 with
+ * keep-alive (the pool's connections outlive the client's), hop-by-hop
+ * fields dropped, forwarding fields added.
+ */
 static int
 conn_upstream_head(struct conn *c, const struct http_head *h)
 {
 	const struct http_field *host = NULL, *rid = NULL;
-	struct buf *b = &c->uout;
-	char id[33];
-	int nxff = 0;
-	size_t i;
+	struct xfer *x = c->x;
+	size_t i, iplen = strlen(c->ip), xfflen = 0, room;
+	char id[33], *d, *start;
 
-	if (buf_printf(b, "%.*s %.*s HTTP/1.%d\r\n", (int)h->methodlen,
-	        h->method, (int)h->targetlen, h->target, h->minor) == -1)
+	/* worst case: every field, the XFF values once more, our fields */
+	room = h->headlen + 512 + iplen;
+	for (i = 0; i < h->nfields; i++)
+		if (http_field_is(&h->field[i], "x-forwarded-for"))
+			xfflen += h->field[i].valuelen + 2;
+	room += xfflen;
+	if (x->upgrade)
+		room += h->upgrade->valuelen;
+	if (h->authority)
+		room += h->authoritylen;
+	if ((d = iob_reserve(&c->uout, room)) == NULL)
 		return -1;
+	start = d;
+	memcpy(d, h->method, h->methodlen);
+	d += h->methodlen;
+	*d++ = ' ';
+	if (h->pathlen == 0) {
+		*d++ = '/';
+	} else {
+		memcpy(d, h->path, h->pathlen);
+		d += h->pathlen;
+	}
+	memcpy(d, " HTTP/1.1\r\n", 11);
+	d += 11;
 	for (i = 0; i < h->nfields; i++) {
 		const struct http_field *f = &h->field[i];
 
-		if (http_hop_by_hop(h, f->name, f->namelen) ||
-		    http_field_is(f, "x-forwarded-proto") ||
-		    http_field_is(f, "x-forwarded-host"))
-			continue;
-		if (http_field_is(f, "x-forwarded-for")) {
-			nxff++;
-			continue;
+		switch (f->name[0] | 0x20) {
+		case 'x':
+			if (http_field_is(f, "x-forwarded-proto") ||
+			    http_field_is(f, "x-forwarded-host") ||
+			    http_field_is(f, "x-forwarded-for"))
+				continue;
+			if (http_field_is(f, "x-request-id")) {
+				if (rid == NULL && conn_request_id_ok(f))
+					rid = f;
+				continue;
+			}
+			break;
+		case 'h':
+			if (http_field_is(f, "host")) {
+				host = f;
+				if (h->authority) /* absolute-form wins */
+					continue;
+			}
+			break;
+		case 'e':
+			/* a 1.0 request's expectation is ignored */
+			if (x->minor == 0 && http_field_is(f, "expect"))
+				continue;
+			break;
+		default:
+			break;
 		}
-		if (http_field_is(f, "x-request-id")) {
-			if (rid == NULL && conn_request_id_ok(f))
-				rid = f;
+		if (http_hop_by_hop(h, f->name, f->namelen))
 			continue;
-		}
-		if (http_field_is(f, "host"))
-			host = f;
-		if (buf_printf(b, "%.*s: %.*s\r\n", (int)f->namelen, f->name,
-		        (int)f->valuelen, f->value) == -1)
-			return -1;
+		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
 	}
-	if (buf_puts(b, "X-Forwarded-For: ") == -1)
-		return -1;
-	for (i = 0; nxff && i < h->nfields; i++)
+	if (h->authority) {
+		d = conn_field(d, "Host", 4, h->authority, h->authoritylen);
+	} else if (host == NULL) {
+		d = conn_field(d, "Host", 4, h->host, h->hostlen);
+	}
+	memcpy(d, "X-Forwarded-For: ", 17);
+	d += 17;
+	for (i = 0; xfflen && i < h->nfields; i++)
 		if (http_field_is(&h->field[i], "x-forwarded-for") &&
-		    h->field[i].valuelen > 0 &&
-		    buf_printf(b, "%.*s, ", (int)h->field[i].valuelen,
-		        h->field[i].value) == -1)
-			return -1;
-	if (buf_printf(b, "%s\r\nX-Forwarded-Proto: http\r\n", c->ip) == -1)
-		return -1;
-	if (host && buf_printf(b, "X-Forwarded-Host: %.*s\r\n",
-	                (int)host->valuelen, host->value) == -1)
-		return -1;
+		    h->field[i].valuelen > 0) {
+			memcpy(d, h->field[i].value, h->field[i].valuelen);
+			d += h->field[i].valuelen;
+			*d++ = ',';
+			*d++ = ' ';
+		}
+	memcpy(d, c->ip, iplen);
+	d += iplen;
+	memcpy(d, "\r\nX-Forwarded-Proto: http\r\n", 27);
+	d += 27;
+	if (h->authority)
+		d = conn_field(
+		    d, "X-Forwarded-Host", 16, h->authority, h->authoritylen);
+	else if (host)
+		d = conn_field(
+		    d, "X-Forwarded-Host", 16, host->value, host->valuelen);
 	if (rid == NULL)
 		conn_request_id(c->rt, id);
-	if (buf_printf(b, "X-Request-Id: %.*s\r\nConnection: close\r\n\r\n",
-	        rid ? (int)rid->valuelen : 32, rid ? rid->value : id) == -1)
-		return -1;
+	d = conn_field(d, "X-Request-Id", 12, rid ? rid->value : id,
+	    rid ? rid->valuelen : 32);
+	if (x->upgrade) {
+		d = conn_field(
+		    d, "Upgrade", 7, h->upgrade->value, h->upgrade->valuelen);
+		memcpy(d, "Connection: upgrade\r\n", 21);
+		d += 21;
+	}
+	*d++ = '\r';
+	*d++ = '\n';
+	c->uout.len += (size_t)(d - start);
+	return 0;
+}
+
+static int
+conn_idempotent(const struct http_head *h)
+{
+	static const char *m[] = {
+	    "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+	size_t i;
+
+	for (i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (h->methodlen == strlen(m[i]) &&
+		    memcmp(h->method, m[i], h->methodlen) == 0)
+			return 1;
 	return 0;
 }
 
@@ -449,51 +725,49 @@ static int
 conn_request(struct conn *c, struct http_head *h)
 {
 	struct router *rt = c->rt;
-	size_t plen;
+	struct xfer *x;
 	int rv;
 
-	conn_copy(c->method, sizeof c->method, h->method, h->methodlen);
-	conn_copy(c->host, sizeof c->host, h->host, h->hostlen);
-	plen = h->targetlen;
-	conn_copy(c->path, sizeof c->path, h->target, plen);
-	c->minor = h->minor;
-	c->keep =
+	if ((x = conn_xfer(c)) == NULL)
+		return conn_close(c, "out of memory");
+	conn_copy(x->method, sizeof x->method, h->method, h->methodlen);
+	conn_copy(x->host, sizeof x->host, h->host, h->hostlen);
+	conn_copy(x->path, sizeof x->path, h->path, h->pathlen);
+	x->minor = h->minor;
+	x->keep =
 	    h->minor == 1 ? !h->conn_close : (h->conn_keep && !h->conn_close);
-	c->is_head = h->methodlen == 4 && memcmp(h->method, "HEAD", 4) == 0;
-	c->rframing = h->framing;
-	c->rleft = h->length;
-	http_chunked_init(&c->rchunk);
-	c->req_done = h->framing == HTTP_BODY_NONE;
-	c->resp_started = c->resp_keep = 0;
-	c->status = 0;
-	c->bytes = 0;
-	c->tries = 0;
-	c->upstream[0] = '\0';
-	c->inflight = 1;
-	c->start = ev_now();
+	x->is_head = h->methodlen == 4 && memcmp(h->method, "HEAD", 4) == 0;
+	x->upgrade = h->minor == 1 && h->conn_upgrade && h->upgrade != NULL;
+	x->rframing = h->framing;
+	x->rleft = h->length;
+	http_chunked_init(&x->rchunk);
+	x->req_done = h->framing == HTTP_BODY_NONE;
+	x->retry_ok = x->req_done && !x->upgrade && conn_idempotent(h);
+	x->inflight = 1;
+	x->start = ev_now();
 
 	if (h->hostlen == 0)
 		rv = STATE_NOTFOUND;
 	else
 		rv = state_reader_route(
-		    rt->reader, h->host, h->hostlen, &c->route);
+		    rt->reader, h->host, h->hostlen, &x->route);
+	iob_consume(&c->cin, h->headlen);
+	x->keep = x->keep && !rt->stopping;
 	if (rv == -1) {
-		log_error("route lookup for %s: %s", c->host, err_msg());
-		buf_consume(&c->cin, h->headlen);
-		return conn_error(c, 503, NULL);
+		log_error("route lookup for %s: %s", x->host, err_msg());
+		return conn_error(c, 502, "route lookup failed");
 	}
-	if (rv != 0 || c->route.nupstreams <= 0) {
-		buf_consume(&c->cin, h->headlen);
+	if (rv != 0 || x->route.nupstreams <= 0)
 		return conn_error(c, 404, NULL);
-	}
-	if (c->route.nupstreams > STATE_MAXUPSTREAMS)
-		c->route.nupstreams = STATE_MAXUPSTREAMS;
-	c->rrbase = rt->rr++;
-	if (conn_upstream_head(c, h) == -1) {
-		buf_consume(&c->cin, h->headlen);
-		return conn_error(c, 500, NULL);
-	}
-	buf_consume(&c->cin, h->headlen);
+	if (h->framing == HTTP_BODY_LENGTH && h->length > rt->set.max_body)
+		return conn_error(c, 413, "request body too large");
+	if (x->route.nupstreams > STATE_MAXUPSTREAMS)
+		x->route.nupstreams = STATE_MAXUPSTREAMS;
+	x->rrbase = rt->rr++;
+	/* the head is built from h, which points into cin: still intact,
+	 * as consuming only moved the offset */
+	if (conn_upstream_head(c, h) == -1)
+		return conn_close(c, "out of memory");
 	return conn_connect(c);
 }
 
@@ -501,40 +775,27 @@ conn_request(struct conn *c, struct http_head *h)
 static int
 conn_parse_request(struct conn *c)
 {
-	struct http_head *h;
+	struct http_head *h = &c->rt->head;
+	char why[128];
 	int rv;
 
-	/* The parsed head is large (fields); keep it off the stack of the
-	 * common path only while it is used. */
-	if ((h = malloc(sizeof *h)) == NULL)
-		return conn_close(c, "out of memory");
 	http_head_init(h);
 	h->scan = c->cscan;
-	rv = http_parse_request(h, c->cin.data, c->cin.len);
+	rv = http_parse_request(
+	    h, c->cin.data + c->cin.off, iob_pending(&c->cin));
 	c->cscan = h->scan;
-	if (rv == HTTP_MORE) {
-		free(h);
+	if (rv == HTTP_MORE)
 		return 0;
-	}
 	c->cscan = 0;
-	if (rv == -1) {
-		char why[128];
-
-		snprintf(why, sizeof why, "%s", err_msg());
-		log_debug("conn %u: bad request: %s", c->id, why);
-		c->inflight = 1;
-		c->start = ev_now();
-		c->method[0] = c->host[0] = c->path[0] = '\0';
-		c->upstream[0] = '\0';
-		c->bytes = 0;
-		c->resp_started = 0;
-		rv = conn_error(c, h->error, h->error == 400 ? why : NULL);
-		free(h);
-		return rv;
-	}
-	rv = conn_request(c, h);
-	free(h);
-	return rv;
+	if (rv == HTTP_DONE)
+		return conn_request(c, h);
+	snprintf(why, sizeof why, "%s", err_msg());
+	log_debug("conn %u: bad request: %s", c->id, why);
+	if (conn_xfer(c) == NULL)
+		return conn_close(c, "out of memory");
+	c->x->inflight = 1;
+	c->x->start = ev_now();
+	return conn_error(c, h->error, h->error == 400 ? why : NULL);
 }
 
 /* Moves request body bytes from cin to uout, no further than the body's
@@ -542,78 +803,108 @@ conn_parse_request(struct conn *c)
 static int
 conn_forward_body(struct conn *c)
 {
-	size_t n, room;
+	struct xfer *x = c->x;
+	size_t n;
 	int rv;
 
-	if (c->req_done || c->cin.len == 0 ||
-	    pending(&c->uout, c->uoff) >= ROUTER_MAXBUF)
+	if (c->state == CONN_TUNNEL) {
+		n = iob_pending(&c->cin);
+		if (n && iob_put(&c->uout, c->cin.data + c->cin.off, n) == -1)
+			return conn_close(c, "out of memory");
+		iob_consume(&c->cin, n);
 		return 0;
-	room = ROUTER_MAXBUF;
-	n = c->cin.len < room ? c->cin.len : room;
-	if (c->rframing == HTTP_BODY_LENGTH) {
-		if ((uint64_t)n > c->rleft)
-			n = (size_t)c->rleft;
-		c->rleft -= n;
-		if (c->rleft == 0)
-			c->req_done = 1;
+	}
+	if (x->req_done || iob_pending(&c->cin) == 0 ||
+	    iob_pending(&c->uout) >= ROUTER_MAXBUF)
+		return 0;
+	n = iob_pending(&c->cin);
+	if (x->rframing == HTTP_BODY_LENGTH) {
+		if ((uint64_t)n > x->rleft)
+			n = (size_t)x->rleft;
+		x->rleft -= n;
+		if (x->rleft == 0)
+			x->req_done = 1;
 	} else {
-		rv = http_chunked_feed(&c->rchunk, c->cin.data, n, &n);
+		rv = http_chunked_feed(
+		    &x->rchunk, c->cin.data + c->cin.off, n, &n);
 		if (rv == -1) {
-			c->keep = 0;
+			x->keep = 0;
 			return conn_error(c, 400, "malformed chunked body");
 		}
 		if (rv == HTTP_DONE)
-			c->req_done = 1;
+			x->req_done = 1;
 	}
-	if (buf_append(&c->uout, c->cin.data, n) == -1)
+	x->rbytes += n;
+	if (x->rbytes > c->rt->set.max_body) {
+		x->keep = 0;
+		return conn_error(c, 413, "request body too large");
+	}
+	if (iob_put(&c->uout, c->cin.data + c->cin.off, n) == -1)
 		return conn_close(c, "out of memory");
-	buf_consume(&c->cin, n);
+	iob_consume(&c->cin, n);
 	return 0;
 }
 
 static int
 conn_flush_upstream(struct conn *c)
 {
+	struct xfer *x = c->x;
+	struct iob *b = &c->uout;
 	ssize_t n;
+	int rv;
 
-	while (pending(&c->uout, c->uoff) > 0) {
-		n = write(
-		    c->ufd, c->uout.data + c->uoff, pending(&c->uout, c->uoff));
+	while (iob_pending(b) > 0) {
+		n = write(c->ufd, b->data + b->off, iob_pending(b));
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
 			log_debug("conn %u: write to %s: %s", c->id,
-			    c->upstream, strerror(errno));
+			    x->upstream, strerror(errno));
+			if (c->state == CONN_TUNNEL)
+				return conn_close(c, "upstream gone");
+			if (conn_retry(c, &rv))
+				return rv;
 			/* The upstream may have answered before reading all
 			 * of the request; take what it said, if anything. */
-			buf_release(&c->uout);
-			c->uoff = 0;
-			c->req_done = 1;
-			c->keep = 0;
-			if (!c->resp_started && c->uin.len == 0)
+			b->off = b->len = 0;
+			x->req_done = 1;
+			x->keep = 0;
+			x->up_keep = 0;
+			if (!x->resp_started && iob_pending(&c->uin) == 0)
 				return conn_error(
 				    c, 502, "the app closed the connection");
 			return 0;
 		}
-		c->uoff += (size_t)n;
-		c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
+		b->off += (size_t)n;
+		c->deadline = ev_now() + (c->state == CONN_TUNNEL
+		                                 ? c->rt->set.timeout_tunnel
+		                                 : c->rt->set.timeout_response);
 	}
-	buf_reset(&c->uout);
-	c->uoff = 0;
+	/* A request that may be sent again keeps its head until the
+	 * response begins (conn_retry rewinds to it). */
+	if (c->state == CONN_TUNNEL || !x->retry_ok || x->resp_started)
+		b->off = b->len = 0;
 	return 0;
 }
 
-/* The response is complete: log it, drop the upstream, keep or end. */
+/* ---- the response ------------------------------------------------------ */
+
+/* The response is complete: log it, pool or drop the upstream, keep or
+ * end the client connection. */
 static int
 conn_response_done(struct conn *c)
 {
-	conn_access_log(c, c->status);
-	conn_close_upstream(c);
-	if (c->resp_keep && c->req_done && !c->rt->stopping) {
+	struct xfer *x = c->x;
+
+	conn_access_log(c, x->status);
+	conn_drop_upstream(
+	    c, x->up_keep && x->req_done && iob_pending(&c->uout) == 0);
+	if (x->resp_keep && x->req_done && !c->rt->stopping) {
 		if (conn_set_state(c, CONN_HEAD) == -1)
 			return conn_close(c, "bad state");
-		c->deadline = ev_now() + (c->cin.len ? ROUTER_TIMEOUT_HEAD
-		                                     : ROUTER_TIMEOUT_IDLE);
+		c->deadline =
+		    ev_now() + (iob_pending(&c->cin) ? c->rt->set.timeout_head
+		                                     : c->rt->set.timeout_idle);
 		return 0;
 	}
 	if (conn_set_state(c, CONN_CLOSING) == -1)
@@ -621,214 +912,316 @@ conn_response_done(struct conn *c)
 	return 0;
 }
 
+/* The bytes cout[from, len) came from the upstream after the response
+ * head: keeps the body's part (decoded for HTTP/1.0 clients) and notices
+ * its end. */
 static int
-conn_response_body(struct conn *c, const char *p, size_t n)
+conn_response_body(struct conn *c, size_t from)
 {
-	size_t take = n;
+	struct xfer *x = c->x;
+	char *p = c->cout.data + from;
+	size_t n = c->cout.len - from, take = n, used = n;
 	int rv, done = 0;
 
-	switch (c->sframing) {
+	switch (x->sframing) {
 	case HTTP_BODY_NONE:
-		take = 0;
+		take = used = 0;
 		done = 1;
 		break;
 	case HTTP_BODY_LENGTH:
-		if ((uint64_t)take >= c->sleft) {
-			take = (size_t)c->sleft;
+		if ((uint64_t)take >= x->sleft) {
+			take = used = (size_t)x->sleft;
 			done = 1;
 		}
-		c->sleft -= take;
+		x->sleft -= take;
 		break;
 	case HTTP_BODY_CHUNKED:
-		rv = http_chunked_feed(&c->schunk, p, n, &take);
+		rv = x->dechunk
+		         ? http_chunked_decode(&x->schunk, p, n, &used, &take)
+		         : http_chunked_feed(&x->schunk, p, n, &used);
+		if (!x->dechunk)
+			take = used;
 		if (rv == -1) {
 			log_warn("conn %u: %s sent a bad chunked body: %s",
-			    c->id, c->upstream, err_msg());
-			c->resp_keep = 0;
-			done = 1;
-		} else if (rv == HTTP_DONE) {
-			done = 1;
+			    c->id, x->upstream, err_msg());
+			x->resp_keep = x->up_keep = 0;
+			c->cout.len = from;
+			return conn_error(c, 502, NULL);
 		}
+		if (rv == HTTP_DONE)
+			done = 1;
 		break;
 	case HTTP_BODY_CLOSE:
 		break;
 	}
-	if (take && buf_append(&c->cout, p, take) == -1)
-		return conn_close(c, "out of memory");
-	c->bytes += take;
+	if (used < n) {
+		/* bytes past the response's end: the upstream is confused */
+		log_debug("conn %u: %s sent bytes after the response", c->id,
+		    x->upstream);
+		x->up_keep = 0;
+	}
+	c->cout.len = from + take;
+	x->bytes += take;
 	return done ? conn_response_done(c) : 0;
 }
 
+/* Appends the response head the client sees to cout. */
 static int
-conn_response_head(struct conn *c, struct http_head *h)
+conn_response_head(struct conn *c, const struct http_head *h)
 {
-	struct buf *b = &c->cout;
-	size_t before = b->len, i;
+	struct xfer *x = c->x;
+	size_t i, before = c->cout.len;
+	char *d, *start;
 
-	c->status = h->status;
-	c->sframing = h->framing;
-	c->sleft = h->length;
-	http_chunked_init(&c->schunk);
-	c->resp_keep = c->keep && c->req_done && !c->rt->stopping &&
-	               h->framing != HTTP_BODY_CLOSE;
-	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", h->status, (int)h->reasonlen,
-	        h->reason) == -1)
+	x->status = h->status;
+	x->sframing = h->framing;
+	x->sleft = h->length;
+	http_chunked_init(&x->schunk);
+	x->dechunk = x->minor == 0 && h->framing == HTTP_BODY_CHUNKED;
+	x->up_keep = (h->minor == 1 ? !h->conn_close : h->conn_keep) &&
+	             h->framing != HTTP_BODY_CLOSE && !x->upgrade;
+	x->resp_keep = x->keep && x->req_done && !c->rt->stopping &&
+	               h->framing != HTTP_BODY_CLOSE && !x->dechunk;
+	if ((d = iob_reserve(&c->cout, h->headlen + 64)) == NULL)
 		return conn_close(c, "out of memory");
+	start = d;
+	d += snprintf(d, 64, "HTTP/1.1 %03d ", h->status);
+	memcpy(d, h->reason, h->reasonlen);
+	d += h->reasonlen;
+	*d++ = '\r';
+	*d++ = '\n';
 	for (i = 0; i < h->nfields; i++) {
 		const struct http_field *f = &h->field[i];
 
 		if (http_hop_by_hop(h, f->name, f->namelen))
 			continue;
-		if (buf_printf(b, "%.*s: %.*s\r\n", (int)f->namelen, f->name,
-		        (int)f->valuelen, f->value) == -1)
-			return conn_close(c, "out of memory");
+		if (x->dechunk && http_field_is(f, "transfer-encoding"))
+			continue;
+		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
 	}
-	if (buf_puts(b, !c->resp_keep   ? "Connection: close\r\n\r\n"
-	                : c->minor == 0 ? "Connection: keep-alive\r\n\r\n"
-	                                : "\r\n") == -1)
-		return conn_close(c, "out of memory");
-	c->bytes += b->len - before;
-	c->resp_started = 1;
+	if (!x->resp_keep) {
+		memcpy(d, "Connection: close\r\n", 19);
+		d += 19;
+	} else if (x->minor == 0) {
+		memcpy(d, "Connection: keep-alive\r\n", 24);
+		d += 24;
+	}
+	*d++ = '\r';
+	*d++ = '\n';
+	c->cout.len += (size_t)(d - start);
+	x->bytes += c->cout.len - before;
+	x->resp_started = 1;
+	if (x->retry_ok) /* the kept head need not be sent again now */
+		c->uout.off = c->uout.len = 0;
 	return 0;
 }
 
-/* Gathers the response head in c->uin, then hands the body on. */
+/* A 101 answer to an Upgrade request: pass its head on, then tunnel. */
 static int
-conn_upstream_bytes(struct conn *c, const char *p, size_t n)
+conn_upgraded(struct conn *c, const struct http_head *h)
 {
-	struct http_head *h;
-	size_t hl;
+	struct xfer *x = c->x;
+	size_t i, before = c->cout.len;
+	char *d, *start;
+
+	if ((d = iob_reserve(&c->cout, h->headlen + 64)) == NULL)
+		return conn_close(c, "out of memory");
+	start = d;
+	d += snprintf(d, 64, "HTTP/1.1 101 ");
+	memcpy(d, h->reason, h->reasonlen);
+	d += h->reasonlen;
+	*d++ = '\r';
+	*d++ = '\n';
+	for (i = 0; i < h->nfields; i++) {
+		const struct http_field *f = &h->field[i];
+
+		if (http_hop_by_hop(h, f->name, f->namelen) &&
+		    !http_field_is(f, "upgrade"))
+			continue;
+		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
+	}
+	memcpy(d, "Connection: upgrade\r\n\r\n", 23);
+	d += 23;
+	c->cout.len += (size_t)(d - start);
+	x->status = 101;
+	x->bytes += c->cout.len - before;
+	x->resp_started = 1;
+	x->up_keep = 0;
+	conn_access_log(c, 101);
+	if (conn_set_state(c, CONN_TUNNEL) == -1)
+		return conn_close(c, "bad state");
+	c->deadline = ev_now() + c->rt->set.timeout_tunnel;
+	return 0;
+}
+
+/* Parses the response head gathered in c->uin and hands the body on. */
+static int
+conn_upstream_head_done(struct conn *c)
+{
+	struct xfer *x = c->x;
+	struct http_head *h = &c->rt->head;
+	size_t from;
 	int rv;
 
-	if (c->resp_started)
-		return conn_response_body(c, p, n);
-	if (buf_append(&c->uin, p, n) == -1)
-		return conn_close(c, "out of memory");
-	if ((h = malloc(sizeof *h)) == NULL)
-		return conn_close(c, "out of memory");
 	for (;;) {
 		http_head_init(h);
 		h->scan = c->uscan;
-		rv =
-		    http_parse_response(h, c->uin.data, c->uin.len, c->is_head);
+		rv = http_parse_response(h, c->uin.data + c->uin.off,
+		    iob_pending(&c->uin), x->is_head);
 		c->uscan = h->scan;
-		if (rv == HTTP_MORE) {
-			free(h);
+		if (rv == HTTP_MORE)
 			return 0;
-		}
 		c->uscan = 0;
-		if (rv == -1 || h->status == 101) {
+		if (rv == -1 || (h->status == 101 && !x->upgrade)) {
 			log_warn("conn %u: bad response from %s: %s", c->id,
-			    c->upstream,
+			    x->upstream,
 			    rv == -1 ? err_msg() : "unexpected upgrade");
-			free(h);
 			return conn_error(
 			    c, 502, "the app sent a bad response");
 		}
+		if (h->status == 101) {
+			if (conn_upgraded(c, h) == -1)
+				return -1;
+			iob_consume(&c->uin, h->headlen);
+			goto rest;
+		}
 		if (h->status >= 200)
 			break;
-		/* 1xx: pass it on to HTTP/1.1 clients, then the next head */
-		if (c->minor == 1 &&
-		    buf_printf(&c->cout, "HTTP/1.1 %d %.*s\r\n\r\n", h->status,
-		        (int)h->reasonlen, h->reason) == -1) {
-			free(h);
-			return conn_close(c, "out of memory");
+		/* other 1xx: pass it on to HTTP/1.1 clients; then the next */
+		if (x->minor == 1) {
+			char line[64];
+			int m = snprintf(
+			    line, sizeof line, "HTTP/1.1 %03d ", h->status);
+			if (iob_put(&c->cout, line, (size_t)m) == -1 ||
+			    iob_put(&c->cout, h->reason, h->reasonlen) == -1 ||
+			    iob_str(&c->cout, "\r\n\r\n") == -1)
+				return conn_close(c, "out of memory");
 		}
-		buf_consume(&c->uin, h->headlen);
+		iob_consume(&c->uin, h->headlen);
 	}
-	rv = conn_response_head(c, h);
-	hl = h->headlen;
-	free(h);
-	if (rv == -1)
+	if (conn_response_head(c, h) == -1)
 		return -1;
-	if (c->sframing == HTTP_BODY_NONE || c->uin.len > hl) {
-		/* the body bytes that came with the head; uin is released by
-		 * conn_response_done, so work on a copy of the pointer only
-		 * while uin lives */
-		struct buf rest = c->uin;
-
-		c->uin = (struct buf)BUF_INIT;
-		rv = conn_response_body(c, rest.data + hl, rest.len - hl);
-		buf_release(&rest);
-		return rv;
-	}
-	buf_release(&c->uin);
-	return 0;
+	iob_consume(&c->uin, h->headlen);
+rest:
+	from = c->cout.len;
+	if (iob_put(&c->cout, c->uin.data + c->uin.off, iob_pending(&c->uin)) ==
+	    -1)
+		return conn_close(c, "out of memory");
+	c->uin.off = c->uin.len = 0;
+	if (c->state == CONN_TUNNEL)
+		return 0;
+	return conn_response_body(c, from);
 }
 
 static int
 conn_read_upstream(struct conn *c)
 {
-	char tmp[ROUTER_READSIZE];
-	size_t want = sizeof tmp;
+	struct xfer *x = c->x;
+	struct iob *b =
+	    c->state == CONN_TUNNEL || x->resp_started ? &c->cout : &c->uin;
+	size_t want = ROUTER_READSIZE, from = b->len;
 	ssize_t n;
+	char *d;
+	int rv;
 
-	if (c->resp_started && c->sframing == HTTP_BODY_LENGTH &&
-	    c->sleft < want)
-		want = (size_t)c->sleft;
-	n = read(c->ufd, tmp, want);
+	if (c->state == CONN_PROXY && x->resp_started &&
+	    x->sframing == HTTP_BODY_LENGTH && x->sleft < want)
+		want = x->sleft ? (size_t)x->sleft : 1;
+	if ((d = iob_reserve(b, want)) == NULL)
+		return conn_close(c, "out of memory");
+	n = read(c->ufd, d, want);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n > 0) {
-		c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
-		return conn_upstream_bytes(c, tmp, (size_t)n);
+		b->len += (size_t)n;
+		c->deadline = ev_now() + (c->state == CONN_TUNNEL
+		                                 ? c->rt->set.timeout_tunnel
+		                                 : c->rt->set.timeout_response);
+		if (c->state == CONN_TUNNEL)
+			return 0;
+		if (x->resp_started)
+			return conn_response_body(c, from);
+		return conn_upstream_head_done(c);
 	}
 	if (n == -1)
-		log_debug("conn %u: read from %s: %s", c->id, c->upstream,
+		log_debug("conn %u: read from %s: %s", c->id, x->upstream,
 		    strerror(errno));
-	if (!c->resp_started)
+	if (c->state == CONN_TUNNEL) {
+		conn_drop_upstream(c, 0);
+		return conn_set_state(c, CONN_CLOSING) == -1
+		           ? conn_close(c, "bad state")
+		           : 0;
+	}
+	if (!x->resp_started) {
+		if (conn_retry(c, &rv))
+			return rv;
 		return conn_error(c, 502, "the app closed the connection");
-	if (c->sframing == HTTP_BODY_CLOSE && n == 0)
+	}
+	if (x->sframing == HTTP_BODY_CLOSE && n == 0) {
+		x->up_keep = 0;
 		return conn_response_done(c);
-	log_warn("conn %u: %s ended the response early", c->id, c->upstream);
-	c->resp_keep = 0;
+	}
+	log_warn("conn %u: %s ended the response early", c->id, x->upstream);
+	x->resp_keep = 0;
 	return conn_error(c, 502, NULL);
 }
+
+/* ---- the client -------------------------------------------------------- */
 
 static int
 conn_read_client(struct conn *c)
 {
-	char tmp[ROUTER_READSIZE];
+	struct iob *b = c->state == CONN_TUNNEL ? &c->uout : &c->cin;
+	char tmp[512], *d;
 	ssize_t n;
 
-	n = read(c->fd, tmp, sizeof tmp);
+	if (c->state == CONN_LINGER) {
+		n = read(c->fd, tmp, sizeof tmp);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return conn_close(c, "lingered");
+		return 0;
+	}
+	if ((d = iob_reserve(b, ROUTER_READSIZE)) == NULL)
+		return conn_close(c, "out of memory");
+	n = read(c->fd, d, ROUTER_READSIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	if (n == 0 && c->state == CONN_HEAD && c->cin.len == 0)
+	if (n == 0 && c->state == CONN_HEAD && iob_pending(&c->cin) == 0)
 		return conn_close(c, "client done");
+	if (n == 0 && (c->state == CONN_PROXY || c->state == CONN_CONNECT) &&
+	    c->x->req_done && iob_pending(&c->cin) > 0) {
+		/* half-closed after pipelining: answer what was sent */
+		c->client_eof = 1;
+		c->x->keep = 0;
+		return 0;
+	}
 	if (n <= 0)
 		return conn_close(
 		    c, n == 0 ? "client closed" : strerror(errno));
-	if (c->state == CONN_LINGER)
-		return 0;
-	if (c->state == CONN_HEAD && c->cin.len == 0)
-		c->deadline = ev_now() + ROUTER_TIMEOUT_HEAD;
-	else if (c->state == CONN_PROXY)
-		c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
-	if (buf_append(&c->cin, tmp, (size_t)n) == -1)
-		return conn_close(c, "out of memory");
+	if (c->state == CONN_HEAD && iob_pending(&c->cin) == 0)
+		c->deadline = ev_now() + c->rt->set.timeout_head;
+	b->len += (size_t)n;
 	return 0;
 }
 
 static int
 conn_flush_client(struct conn *c)
 {
+	struct iob *b = &c->cout;
 	ssize_t n;
 
-	while (pending(&c->cout, c->coff) > 0) {
-		n = write(
-		    c->fd, c->cout.data + c->coff, pending(&c->cout, c->coff));
+	while (iob_pending(b) > 0) {
+		n = write(c->fd, b->data + b->off, iob_pending(b));
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
 			return conn_close(c, strerror(errno));
 		}
-		c->coff += (size_t)n;
+		b->off += (size_t)n;
 		if (c->state == CONN_PROXY || c->state == CONN_CLOSING)
-			c->deadline = ev_now() + ROUTER_TIMEOUT_RESPONSE;
+			c->deadline = ev_now() + c->rt->set.timeout_response;
 	}
-	buf_reset(&c->cout);
-	c->coff = 0;
+	b->off = b->len = 0;
 	if (c->state == CONN_CLOSING) {
 		/* Shut the write side and drain input for a moment, so the
 		 * client reads the answer before a reset can discard it. */
@@ -836,40 +1229,48 @@ conn_flush_client(struct conn *c)
 			return conn_close(c, "shutdown");
 		if (conn_set_state(c, CONN_LINGER) == -1)
 			return conn_close(c, "bad state");
-		c->deadline = ev_now() + ROUTER_TIMEOUT_LINGER;
+		c->deadline = ev_now() + c->rt->set.timeout_linger;
 	}
 	return 0;
 }
 
-/* Registers the interest that matches the state and the buffers. */
+/* Registers the interest that matches the state and the buffers. Reading
+ * stays on in the common states, so that a request costs no epoll_ctl. */
 static int
 conn_update_events(struct conn *c)
 {
 	struct ev_loop *loop = c->rt->loop;
-	size_t cpend = pending(&c->cout, c->coff);
-	size_t upend = pending(&c->uout, c->uoff);
+	size_t cpend = iob_pending(&c->cout);
+	size_t upend = iob_pending(&c->uout);
+	size_t ipend = iob_pending(&c->cin);
 	int m = 0, um = 0;
 
 	switch (c->state) {
 	case CONN_HEAD:
-		if (c->cin.len <= ROUTER_MAXHEADER && cpend < ROUTER_MAXBUF)
+		if (ipend <= ROUTER_MAXHEADER && cpend < ROUTER_MAXBUF)
 			m |= EV_READ;
 		break;
 	case CONN_CONNECT:
-		um = EV_WRITE;
-		/* FALLTHROUGH */
 	case CONN_PROXY:
-		if (!c->req_done && upend < ROUTER_MAXBUF &&
-		    c->cin.len < ROUTER_MAXBUF)
+		if (!c->client_eof && upend < ROUTER_MAXBUF &&
+		    ipend < ROUTER_MAXBUF)
 			m |= EV_READ;
-		else if (!c->hup_seen)
-			m |= EV_HUP; /* notice a client that gives up */
-		if (c->state == CONN_PROXY) {
-			if (cpend < ROUTER_MAXBUF)
-				um |= EV_READ;
-			if (upend)
-				um |= EV_WRITE;
+		if (c->state == CONN_CONNECT) {
+			um = EV_WRITE;
+			break;
 		}
+		if (cpend < ROUTER_MAXBUF)
+			um |= EV_READ;
+		if (upend)
+			um |= EV_WRITE;
+		break;
+	case CONN_TUNNEL:
+		if (upend < ROUTER_MAXBUF)
+			m |= EV_READ;
+		if (cpend < ROUTER_MAXBUF)
+			um |= EV_READ;
+		if (upend)
+			um |= EV_WRITE;
 		break;
 	case CONN_LINGER:
 		m |= EV_READ;
@@ -896,42 +1297,36 @@ conn_update_events(struct conn *c)
 static void
 conn_pump(struct conn *c)
 {
-	if (c->state == CONN_HEAD && c->cin.len > 0 &&
+	if (c->state == CONN_HEAD && iob_pending(&c->cin) > 0 &&
 	    conn_parse_request(c) == -1)
 		return;
-	if ((c->state == CONN_CONNECT || c->state == CONN_PROXY) &&
+	if ((c->state == CONN_CONNECT || c->state == CONN_PROXY ||
+	        c->state == CONN_TUNNEL) &&
 	    conn_forward_body(c) == -1)
 		return;
-	if (c->state == CONN_PROXY && conn_flush_upstream(c) == -1)
+	if ((c->state == CONN_PROXY || c->state == CONN_TUNNEL) &&
+	    iob_pending(&c->uout) > 0 && conn_flush_upstream(c) == -1)
 		return;
-	if (conn_flush_client(c) == -1)
+	if (iob_pending(&c->cout) > 0 && conn_flush_client(c) == -1)
 		return;
-	if (c->state == CONN_HEAD && c->cin.len == 0 && c->cout.len == 0) {
-		if (c->rt->stopping) {
-			conn_close(c, "shutting down");
+	if (c->state == CONN_CLOSING && iob_pending(&c->cout) == 0 &&
+	    conn_flush_client(c) == -1)
+		return;
+	if (c->state == CONN_HEAD && iob_pending(&c->cin) == 0 &&
+	    iob_pending(&c->cout) == 0) {
+		if (c->rt->stopping || c->client_eof) {
+			conn_close(c, "done");
 			return;
 		}
-		buf_release(&c->cin);
-		buf_release(&c->cout);
+		/* idle: keep only the struct */
+		iob_free(&c->cin);
+		iob_free(&c->cout);
+		iob_free(&c->uout);
+		iob_free(&c->uin);
+		free(c->x);
+		c->x = NULL;
 	}
 	(void)conn_update_events(c);
-}
-
-/*
- * The client shut its side while its request is with the upstream. With no
- * pipelined bytes left unread it has given up: end both connections (499
- * in the log). Otherwise it merely half-closed after sending; carry on.
- */
-static int
-conn_client_hup(struct conn *c)
-{
-	int unread = 0;
-
-	if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
-		c->hup_seen = 1;
-		return 0;
-	}
-	return conn_close(c, "client went away");
 }
 
 static void
@@ -940,9 +1335,6 @@ conn_io(struct ev_loop *loop, int fd, int ready, void *arg)
 	struct conn *c = arg;
 
 	if (fd == c->fd) {
-		if ((ready & (EV_HUP | EV_READ)) == EV_HUP &&
-		    conn_client_hup(c) == -1)
-			return;
 		if ((ready & EV_WRITE) && conn_flush_client(c) == -1)
 			return;
 		if ((ready & EV_READ) && conn_read_client(c) == -1)
@@ -955,11 +1347,16 @@ conn_io(struct ev_loop *loop, int fd, int ready, void *arg)
 			return;
 		}
 		if ((ready & EV_READ) && fd == c->ufd &&
-		    c->state == CONN_PROXY && conn_read_upstream(c) == -1)
+		    (c->state == CONN_PROXY || c->state == CONN_TUNNEL) &&
+		    conn_read_upstream(c) == -1)
 			return;
+	} else {
+		return;
 	}
 	conn_pump(c);
 }
+
+/* ---- listening --------------------------------------------------------- */
 
 static void
 conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
@@ -975,12 +1372,21 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* out of descriptors: pause accepting for a
+				 * tick rather than spin on the listener */
+				log_warn(
+				    "accept: %s; pausing", strerror(errno));
+				ev_del(loop, lfd);
+				rt->accept_at = ev_now() + ROUTER_TICK;
+			} else if (errno != EAGAIN && errno != EINTR &&
+			           errno != ECONNABORTED) {
 				log_warn("accept: %s", strerror(errno));
+			}
 			return;
 		}
-		if (rt->nconns >= ROUTER_MAXCONNS ||
+		if (rt->nconns >= rt->set.max_conns ||
 		    (c = calloc(1, sizeof *c)) == NULL) {
 			log_warn("too many connections, refusing one");
 			close(fd);
@@ -993,7 +1399,7 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 		c->fd = fd;
 		c->ufd = -1;
 		c->state = CONN_HEAD;
-		c->deadline = ev_now() + ROUTER_TIMEOUT_HEAD;
+		c->deadline = ev_now() + rt->set.timeout_head;
 		if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6,
 			    &((struct sockaddr_in6 *)&ss)->sin6_addr, c->ip,
@@ -1008,16 +1414,15 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 		rt->conns = c;
 		rt->nconns++;
 		log_debug("conn %u: accepted from %s", c->id, c->ip);
-		if (conn_update_events(c) == -1)
-			continue;
+		(void)conn_update_events(c);
 	}
 }
 
 int
-conn_listen(const char *addr, int port)
+conn_listen(const char *addr, int port, int reuseport)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	unsigned sl;
 	int fd, one = 1;
 	char spec[80];
 
@@ -1030,8 +1435,14 @@ conn_listen(const char *addr, int port)
 	if (fd == -1)
 		return err_set("socket: %s", strerror(errno));
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == -1) {
+		err_set("SO_REUSEPORT: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	    listen(fd, 4096) == -1) {
 		err_set("cannot listen on %s: %s", spec, strerror(errno));
 		close(fd);
 		return -1;
@@ -1045,6 +1456,8 @@ conn_start(struct router *rt)
 	if (getrandom(rt->rng, sizeof rt->rng, 0) != sizeof rt->rng)
 		rt->rng[0] = (uint64_t)ev_now() ^ (uint64_t)getpid() << 32;
 	rt->rng[1] |= 1;
+	if (rt->pool == NULL && pool_new(&rt->pool, rt) == -1)
+		return -1;
 	return ev_set(rt->loop, rt->lfd, EV_READ, conn_accept, rt);
 }
 
@@ -1061,8 +1474,8 @@ conn_stop(struct router *rt)
 	}
 	for (c = rt->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HEAD && c->cin.len == 0 &&
-		    pending(&c->cout, c->coff) == 0)
+		if (c->state == CONN_HEAD && iob_pending(&c->cin) == 0 &&
+		    iob_pending(&c->cout) == 0)
 			conn_close(c, "shutting down");
 	}
 }
@@ -1072,32 +1485,48 @@ conn_sweep(struct router *rt, int64_t now)
 {
 	struct conn *c, *next;
 
+	if (rt->accept_at && now >= rt->accept_at && rt->lfd != -1) {
+		rt->accept_at = 0;
+		(void)ev_set(rt->loop, rt->lfd, EV_READ, conn_accept, rt);
+	}
+	pool_sweep(rt->pool, now);
 	for (c = rt->conns; c; c = next) {
 		next = c->next;
 		if (c->deadline > now)
 			continue;
 		switch (c->state) {
 		case CONN_HEAD:
-			if (c->cin.len == 0) {
+			if (iob_pending(&c->cin) == 0 &&
+			    iob_pending(&c->cout) == 0) {
 				conn_close(c, "idle");
 				continue;
 			}
-			c->inflight = 1;
-			c->start = now;
-			c->method[0] = c->host[0] = c->path[0] = '\0';
-			c->upstream[0] = '\0';
-			c->resp_started = 0;
-			c->bytes = 0;
-			conn_error(c, 408, NULL);
+			if (iob_pending(&c->cin) == 0) {
+				conn_close(c, "client not reading");
+				continue;
+			}
+			if (conn_xfer(c) == NULL) {
+				conn_close(c, "out of memory");
+				continue;
+			}
+			c->x->inflight = 1;
+			c->x->start = now;
+			if (conn_error(c, 408, NULL) == -1)
+				continue;
 			break;
 		case CONN_CONNECT:
-			log_warn("conn %u: connect to %s timed out", c->id,
-			    c->upstream);
-			conn_error(c, 504, "the app took too long to answer");
-			break;
 		case CONN_PROXY:
-			log_warn("conn %u: %s timed out", c->id, c->upstream);
-			conn_error(c, 504, "the app took too long to answer");
+			if (c->state == CONN_PROXY && c->x->resp_started) {
+				conn_close(c, "response stalled");
+				continue;
+			}
+			log_warn("conn %u: %s %s timed out", c->id,
+			    c->state == CONN_CONNECT ? "connect to"
+			                             : "waiting for",
+			    c->x->upstream);
+			if (conn_error(c, 504,
+			        "the app took too long to answer") == -1)
+				continue;
 			break;
 		default:
 			conn_close(c, "timed out");
@@ -1112,4 +1541,6 @@ conn_close_all(struct router *rt)
 {
 	while (rt->conns)
 		conn_close(rt->conns, "exiting");
+	pool_free(rt->pool);
+	rt->pool = NULL;
 }

@@ -24,13 +24,20 @@
 #define ROUTER_MAXCHUNKLINE  1024        /* chunk-size line with extensions */
 #define ROUTER_MAXTRAILER    ROUTER_MAXHEADER
 #define ROUTER_MAXREQUESTID  128 /* longest X-Request-Id passed on */
-#define ROUTER_MAXBUF                                                          \
-	(64 * 1024) /* output buffered before a side                           \
-	             * stops being read */
-#define ROUTER_READSIZE (16 * 1024)
-#define ROUTER_MAXCONNS 10000
+/* Output buffered before the other side stops being read. */
+#define ROUTER_MAXBUF     (64 * 1024)
+#define ROUTER_READSIZE   (16 * 1024)
+#define ROUTER_MAXWORKERS 64
 
-/* Timeouts, in milliseconds; a test build may set shorter ones with -D. */
+/*
+ * Defaults of the settings (struct router_settings); main.c has flags for
+ * them. Timeouts are in milliseconds; a test build may set shorter defaults
+ * with -D.
+ */
+#define ROUTER_MAXCONNS          20000 /* client connections (per worker) */
+#define ROUTER_MAXBODY           (100ULL << 20) /* request body bytes; 413 beyond */
+#define ROUTER_POOL_PER_UPSTREAM 128  /* idle upstream connections kept */
+#define ROUTER_POOL_MAX          4096 /* idle upstream connections in all */
 #ifndef ROUTER_TIMEOUT_HEAD
 #define ROUTER_TIMEOUT_HEAD 10000 /* first byte to end of request head */
 #endif
@@ -43,14 +50,14 @@
 #ifndef ROUTER_TIMEOUT_RESPONSE
 #define ROUTER_TIMEOUT_RESPONSE 60000 /* upstream silence, body transfer */
 #endif
-#define ROUTER_TIMEOUT_LINGER 2000 /* draining a client after an error */
-#define ROUTER_TIMEOUT_SHUTDOWN                                                \
-	10000                   /* finishing in-flight work on SIGTERM         \
-	                         */
-#define ROUTER_TICK         250 /* how often deadlines are checked */
+#define ROUTER_TIMEOUT_TUNNEL   3600000 /* silence in an upgraded tunnel */
+#define ROUTER_TIMEOUT_POOL     30000   /* idle upstream connection kept */
+#define ROUTER_TIMEOUT_LINGER   2000    /* draining a client after an error */
+#define ROUTER_TIMEOUT_SHUTDOWN 10000   /* in-flight work after SIGTERM */
+#define ROUTER_TICK             250     /* how often deadlines are checked */
 
-#define ROUTER_DEFAULT_PORT 8080
-#define ROUTER_DEFAULT_BIND "0.0.0.0"
+#define ROUTER_DEFAULT_PORT     8080
+#define ROUTER_DEFAULT_BIND     "0.0.0.0"
 
 /* ---- ev.c: a level-triggered event loop over epoll --------------------- */
 #define EV_READ  0x1
@@ -118,9 +125,20 @@ struct http_head {
 	int hashost;
 
 	enum http_framing framing;
-	uint64_t length; /* for HTTP_BODY_LENGTH */
-	int conn_close;  /* Connection: close */
-	int conn_keep;   /* Connection: keep-alive */
+	uint64_t length;                  /* for HTTP_BODY_LENGTH */
+	int conn_close;                   /* Connection: close */
+	int conn_keep;                    /* Connection: keep-alive */
+	int conn_upgrade;                 /* Connection: upgrade */
+	const struct http_field *upgrade; /* the Upgrade field, or NULL */
+	int expect_continue;              /* Expect: 100-continue */
+
+	/* Requests: what the upstream sees as target (origin-form), and the
+	 * authority of an absolute-form target (NULL otherwise), which
+	 * replaces Host for routing. */
+	const char *path;
+	size_t pathlen;
+	const char *authority;
+	size_t authoritylen;
 	/* Tokens named in Connection:, which are hop-by-hop headers. */
 	struct http_field conntok[ROUTER_MAXCONNTOKENS];
 	size_t nconntok;
@@ -166,35 +184,80 @@ void http_chunked_init(struct http_chunked *c);
 int http_chunked_feed(
     struct http_chunked *c, const char *buf, size_t len, size_t *used);
 
-/* ---- proxy.c: connections --------------------------------------------- */
+/*
+ * As http_chunked_feed, and also decodes: the chunk data found in
+ * buf[0..*used) is moved to the start of buf and its length stored in *out
+ * (sizes, extensions and trailers are dropped).
+ */
+int http_chunked_decode(
+    struct http_chunked *c, char *buf, size_t len, size_t *used, size_t *out);
+
+/* ---- proxy.c: connections; pool.c: idle upstream connections -------- */
 struct state;
 struct state_reader;
 struct conn;
+struct pool;
 
-/* The router's one context, made in main and passed down. */
-struct router {
-	struct ev_loop *loop;
-	struct state_reader *reader;
-	int lfd;         /* listening socket, -1 once closed */
-	int access_log;  /* one log line per request */
-	int stopping;    /* no new connections, no keep-alive */
-	unsigned rr;     /* round-robin counter over upstreams */
-	unsigned nextid; /* connection ids for the log */
-	size_t nconns;
-	struct conn *conns; /* every open connection */
-	uint64_t rng[2];    /* request id generator state */
+/* Every limit and timeout, set in main from flags and defaults. */
+struct router_settings {
+	int timeout_head, timeout_idle, timeout_connect, timeout_response;
+	int timeout_tunnel, timeout_pool, timeout_linger, timeout_shutdown;
+	uint64_t max_body;
+	size_t max_conns;
+	int pool_per_upstream, pool_max;
+	int access_log;
 };
 
-/* Binds and listens on addr:port (IPv4 or IPv6 literal); returns the fd
- * or -1 with err_set(). */
-int conn_listen(const char *addr, int port);
+/* Fills s with the defaults above. */
+void router_settings_init(struct router_settings *s);
+
+/* The router's one context (one per worker), made in main and passed
+ * down. */
+struct router {
+	struct router_settings set;
+	struct ev_loop *loop;
+	struct state_reader *reader;
+	struct pool *pool;
+	int lfd;           /* listening socket, -1 once closed */
+	int stopping;      /* no new connections, no keep-alive */
+	int64_t accept_at; /* accepting paused (out of fds) until then */
+	unsigned rr;       /* round-robin counter over upstreams */
+	unsigned nextid;   /* connection ids for the log */
+	size_t nconns;
+	struct conn *conns;    /* every open connection */
+	uint64_t rng[2];       /* request id generator state */
+	struct http_head head; /* scratch for the head being parsed */
+};
+
+/* Binds and listens on addr:port (IPv4 or IPv6 literal), with SO_REUSEPORT
+ * when reuseport is set; returns the fd or -1 with err_set(). */
+int conn_listen(const char *addr, int port, int reuseport);
 /* Starts accepting on rt->lfd. 0, or -1 with err_set(). */
 int conn_start(struct router *rt);
 /* Stops accepting and lets keep-alive connections end. */
 void conn_stop(struct router *rt);
-/* Ends connections whose deadline has passed (408, 504, idle close). */
+/* Ends connections whose deadline has passed (408, 504, idle close), and
+ * idle upstream connections past their time. */
 void conn_sweep(struct router *rt, int64_t now);
 /* Closes every connection at once. */
 void conn_close_all(struct router *rt);
+/* Parses "127.0.0.1:8080" or "[::1]:8080" into ss; 0 or -1. */
+int conn_sockaddr(const char *up, void *ss, unsigned *sl);
+
+/* Makes an empty pool of idle upstream connections; 0 or -1. */
+int pool_new(struct pool **out, struct router *rt);
+/* Closes every idle connection and frees the pool. */
+void pool_free(struct pool *p);
+/* An idle connection to upstream addr, removed from the pool, or -1 when
+ * there is none. Its fd is still registered with the loop: the caller
+ * sets its own callback at once. */
+int pool_get(struct pool *p, const char *addr);
+/* Keeps fd, connected to addr and between responses, for reuse; closes it
+ * when the pool is full. */
+void pool_put(struct pool *p, const char *addr, int fd);
+/* Closes idle connections kept longer than the pool timeout. */
+void pool_sweep(struct pool *p, int64_t now);
+/* Idle connections held. */
+size_t pool_count(const struct pool *p);
 
 #endif
