@@ -5,6 +5,7 @@
  * to learn whether it was cached); the log never holds more than twice
  * BUILDOUT_MAXLOG bytes and is cut to the last BUILDOUT_MAXLOG when read.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hooks/buildout.h"
@@ -84,11 +85,53 @@ is_layer_id(const char *s)
 	return i > 6;
 }
 
+/* Copies s without its terminal escape sequences (the classic builder
+ * colours a RUN's stderr: "\033[91m...\033[0m") into a malloc'd string. */
+static char *
+strip_escapes(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *d = out;
+
+	if (out == NULL)
+		return NULL;
+	while (*s != '\0') {
+		if (s[0] == '\033' && s[1] == '[') {
+			for (s += 2; *s != '\0' && !(*s >= '@' && *s <= '~');
+			     s++)
+				;
+			if (*s != '\0')
+				s++;
+			continue;
+		}
+		*d++ = *s++;
+	}
+	*d = '\0';
+	return out;
+}
+
+static void buildout_clean_line(struct buildout *b, const char *line);
+
 void
 buildout_line(void *arg, const char *line)
 {
 	struct buildout *b = arg;
+	char *clean;
 
+	if (strchr(line, '\033') == NULL) {
+		buildout_clean_line(b, line);
+		return;
+	}
+	if ((clean = strip_escapes(line)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	buildout_clean_line(b, clean);
+	free(clean);
+}
+
+static void
+buildout_clean_line(struct buildout *b, const char *line)
+{
 	if (*line == '\0')
 		return;
 	if (starts(line, " ---> Using cache")) {

@@ -19,7 +19,12 @@ MIRROR=${MINPAAS_DEBIAN_MIRROR:-}
 # python: python3, pip, venv; node: nodejs, npm; static: nginx-light.
 INCLUDE="ca-certificates,python3,python3-pip,python3-venv,tini"
 PACKAGES="nodejs npm nginx-light"
-STAMP=$( { echo "$INCLUDE $PACKAGES"; cat "$0"; } | sha256sum | cut -c1-16)
+# The host's own CA certificates are trusted in the stack too, so that a host
+# whose traffic to package registries goes through a TLS-inspecting proxy
+# can build (npm ci, pip install) the same as its own tools do.
+LOCAL_CAS=/usr/local/share/ca-certificates
+STAMP=$( { echo "$INCLUDE $PACKAGES"; cat "$0"; cat "$LOCAL_CAS"/*.crt 2>/dev/null; } |
+	sha256sum | cut -c1-16)
 
 have=$(docker image inspect -f '{{index .Config.Labels "minpaas.stack"}}' "$IMAGE" 2>/dev/null || true)
 if [ "$have" = "$STAMP" ]; then
@@ -50,6 +55,12 @@ debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$root" "$MIRROR" 2>
 	     /^[EW]:/ { print "       " $0; fflush() }'
 [ -x "$root/usr/bin/python3" ] || { echo " !     debootstrap failed" >&2; exit 1; }
 
+if ls "$LOCAL_CAS"/*.crt >/dev/null 2>&1; then
+	echo "       trusting the host's CA certificates ($LOCAL_CAS)"
+	cp "$LOCAL_CAS"/*.crt "$root/usr/local/share/ca-certificates/"
+	chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
+
 echo "       apt-get install $PACKAGES"
 # No service starts inside the root being built.
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
@@ -78,6 +89,6 @@ rm -f "$root/etc/nginx/sites-enabled/default"
 
 echo "       docker import"
 tar -C "$root" -c . | docker import \
-	-c 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1' \
+	-c 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1 NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
 	-c 'CMD ["/bin/bash"]' -c "LABEL minpaas.stack=$STAMP" - "$IMAGE" >/dev/null
 echo "-----> Stack image $IMAGE is ready ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
