@@ -29,6 +29,8 @@ if [ -x tests/fuzz/run.sh ]; then
 fi
 echo "-----> End-to-end tests"
 sh tests/e2e/run.sh >>"$results"
+echo "-----> End-to-end tests of the whole push path under ASan/UBSan"
+sh tests/e2e/run-sanitized.sh >>"$results"
 
 passed=$(awk '$1 == "passed" { n += $2 } END { print n + 0 }' "$results")
 failed=$(awk '$1 == "failed" { n += $2 } END { print n + 0 }' "$results")
