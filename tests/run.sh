@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make test`: installs what is missing, starts dockerd, builds (plain and
 # with ASan/UBSan), makes the stack image, runs the unit tests under both
-# builds, a short fuzz run, and the end-to-end tests; ends with one line
+# builds, a short fuzz run, the router's protocol cases, and the end-to-end
+# tests; ends with one line
 # "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -27,6 +28,8 @@ if [ -x tests/fuzz/run.sh ]; then
 	echo "-----> Fuzzing (short runs)"
 	sh tests/fuzz/run.sh >>"$results"
 fi
+echo "-----> Router protocol cases"
+sh tests/router/run.sh >>"$results"
 echo "-----> End-to-end tests"
 sh tests/e2e/run.sh >>"$results"
 echo "-----> End-to-end tests of the whole push path under ASan/UBSan"
