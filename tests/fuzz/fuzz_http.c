@@ -2,7 +2,8 @@
  * tests/fuzz/fuzz_http.c: libFuzzer target for the router's HTTP parser
  * (router/http.c). The input is read as a request head, as a response head,
  * fed again in two pieces (the split must not change the outcome), and as
- * a chunked body; every pointer the parser hands out must stay inside the
+ * a chunked body (tracked, and decoded in place: both must agree); every
+ * pointer the parser hands out must stay inside the
  * input.
  *
  * fuzz-sources: router/http.c common/err.c
@@ -71,6 +72,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_chunked_init(&c);
 	if (http_chunked_feed(&c, buf, size, &used) != -1 && used > size)
 		abort();
+
+	/* decoding in place keeps the same framing and never grows */
+	{
+		struct http_chunked d;
+		size_t dused, out;
+		int rf, rd;
+
+		http_chunked_init(&c);
+		rf = http_chunked_feed(&c, buf, size, &used);
+		memcpy(copy, data, size);
+		http_chunked_init(&d);
+		rd = http_chunked_decode(&d, copy, size, &dused, &out);
+		if (rf != rd || (rf != -1 && (dused != used || out > dused)))
+			abort();
+	}
 
 	free(copy);
 	return 0;

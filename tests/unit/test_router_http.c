@@ -302,6 +302,87 @@ test_chunked(void **state)
 }
 
 static void
+test_chunked_decode(void **state)
+{
+	static const char body[] = "5;ext=1\r\nhello\r\n6\r\n world\r\n"
+	                           "0\r\nX-Trailer: t\r\n\r\nNEXT";
+	struct http_chunked c;
+	char buf[sizeof body], out[64];
+	size_t used, n, i, o = 0;
+
+	memcpy(buf, body, sizeof body);
+	http_chunked_init(&c);
+	assert_int_equal(
+	    http_chunked_decode(&c, buf, sizeof body - 1, &used, &n),
+	    HTTP_DONE);
+	assert_int_equal(used, sizeof body - 1 - 4);
+	assert_int_equal(n, 11);
+	assert_memory_equal(buf, "hello world", 11);
+
+	/* in pieces of one byte, the data comes out the same */
+	memcpy(buf, body, sizeof body);
+	http_chunked_init(&c);
+	for (i = 0; i < sizeof body - 1; i++) {
+		int rv = http_chunked_decode(&c, buf + i, 1, &used, &n);
+		memcpy(out + o, buf + i, n);
+		o += n;
+		if (rv == HTTP_DONE)
+			break;
+	}
+	assert_int_equal(o, 11);
+	assert_memory_equal(out, "hello world", 11);
+}
+
+static void
+test_absolute_form(void **state)
+{
+	assert_int_equal(parse("GET http://App.Example:8080/p?q=1 HTTP/1.1\r\n"
+	                       "Host: other\r\n\r\n"),
+	    HTTP_DONE);
+	assert_string_equal(h.host, "app.example");
+	assert_int_equal(h.pathlen, 6);
+	assert_memory_equal(h.path, "/p?q=1", 6);
+	assert_int_equal(h.authoritylen, 16);
+	assert_memory_equal(h.authority, "App.Example:8080", 16);
+
+	assert_int_equal(
+	    parse("GET http://a.b HTTP/1.1\r\nHost: a.b\r\n\r\n"), HTTP_DONE);
+	assert_int_equal(h.pathlen, 0);
+	assert_string_equal(h.host, "a.b");
+
+	assert_int_equal(
+	    parse("GET http://u@a.b/ HTTP/1.1\r\nHost: a\r\n\r\n"), -1);
+	assert_int_equal(h.error, 400);
+	assert_int_equal(
+	    parse("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n"), -1);
+
+	assert_int_equal(
+	    parse("GET /x HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_DONE);
+	assert_null(h.authority);
+	assert_int_equal(h.pathlen, 2);
+}
+
+static void
+test_upgrade_expect(void **state)
+{
+	assert_int_equal(parse("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	                       "Connection: keep-alive, Upgrade\r\n"
+	                       "Upgrade: websocket\r\n"
+	                       "Expect: 100-Continue\r\n\r\n"),
+	    HTTP_DONE);
+	assert_int_equal(h.conn_upgrade, 1);
+	assert_non_null(h.upgrade);
+	assert_int_equal(h.expect_continue, 1);
+	assert_int_equal(http_hop_by_hop(&h, "Upgrade", 7), 1);
+
+	assert_int_equal(
+	    parse("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n"),
+	    HTTP_DONE);
+	assert_int_equal(h.conn_upgrade, 0);
+	assert_int_equal(h.expect_continue, 0);
+}
+
+static void
 test_lf_only(void **state)
 {
 	assert_int_equal(
@@ -400,6 +481,9 @@ main(void)
 	    cmocka_unit_test(test_content_length),
 	    cmocka_unit_test(test_cl_and_te),
 	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_chunked_decode),
+	    cmocka_unit_test(test_absolute_form),
+	    cmocka_unit_test(test_upgrade_expect),
 	    cmocka_unit_test(test_lf_only),
 	    cmocka_unit_test(test_split_feeds),
 	    cmocka_unit_test(test_response),
