@@ -11,6 +11,7 @@
 #include <string.h>
 #include <signal.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -909,6 +910,26 @@ out:
 	return rc;
 }
 
+/* Unix seconds of an RFC 3339 time as Docker writes it; 0 for its zero
+ * time ("0001-01-01T00:00:00Z") or anything unreadable. */
+static int64_t
+docker_time(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	if (s == NULL)
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL ||
+	    tm.tm_year < 70)
+		return 0;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return 0;
+	return (int64_t)t;
+}
+
 int
 docker_container_inspect(
     struct docker *d, const char *id, struct docker_state *out)
@@ -944,6 +965,10 @@ docker_container_inspect(
 	    (int)json_integer_value(json_object_get(st, "ExitCode"));
 	out->restart_count =
 	    (int)json_integer_value(json_object_get(o, "RestartCount"));
+	out->started =
+	    docker_time(json_string_value(json_object_get(st, "StartedAt")));
+	out->finished =
+	    docker_time(json_string_value(json_object_get(st, "FinishedAt")));
 	snprintf(out->status, sizeof out->status, "%s",
 	    json_string_value(json_object_get(st, "Status"))
 	        ? json_string_value(json_object_get(st, "Status"))

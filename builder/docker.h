@@ -105,7 +105,9 @@ struct docker_state {
 	int restarting;
 	int exit_code;
 	int restart_count;
-	char status[16]; /* "created", "running", "exited", ... */
+	char status[16];  /* "created", "running", "exited", ... */
+	int64_t started;  /* unix seconds of the last start, 0 when never */
+	int64_t finished; /* unix seconds of the last exit, 0 when never */
 };
 
 int docker_container_inspect(

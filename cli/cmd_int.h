@@ -8,6 +8,7 @@
 #define MINPAAS_CMD_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli/commands.h"
 #include "state/state.h"
@@ -20,9 +21,14 @@ int cmd_fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* cmd_releases.c */
-/* 1 when the caller may see and change app (admins, and the key that owns
- * it), else 0. */
+/* 1 when the caller may see and change app (admins, the key that owns it
+ * and the keys granted it), else 0. */
 int cmd_app_visible(const struct cmd_ctx *ctx, const struct state_app *app);
+/* 1 when the caller is an admin or the key that created app, else 0. */
+int cmd_app_owner(const struct cmd_ctx *ctx, const struct state_app *app);
+/* The app `name` (cmd_app_load), or the caller's only app when name is NULL
+ * (cmd_app_only). */
+int cmd_app_arg(struct cmd_ctx *ctx, const char *name, struct state_app *out);
 /*
  * Loads the app `name` into out when the caller may see it. Otherwise prints
  * "app 'x' does not exist" (whether it exists or not) and returns 1, as on
@@ -64,5 +70,69 @@ int cmd_env_unset(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* cmd_logs.c */
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* cmd_apps.c */
+struct json_t;
+/* "<app>.<domain>" (domain from state meta, "localhost" by default). */
+int cmd_app_host(struct state *st, const char *app, char *host, size_t len);
+/* "http://<host>[:<http port>]/" for host. */
+void cmd_host_url(struct state *st, const char *host, char *url, size_t len);
+/* Prints v as indented JSON and a newline, and drops it; 0, or 1 printed. */
+int cmd_json_print(struct json_t *v);
+/* 1 when argv[i] is "--json" for some i in 1..argc-1; removes it. */
+int cmd_take_json(int *argc, char **argv);
+
+int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* cmd_ps.c */
+#define CMD_PROBE_MS 300 /* how long apps:info and ps wait for a connect */
+
+/* One process of an app as ps shows it. */
+struct cmd_proc {
+	char type[32];      /* "web", "worker", ... */
+	char container[72]; /* "" when none */
+	char state[16];     /* Docker's status, or "missing" */
+	uint32_t release;
+	int64_t since; /* unix seconds it started (running) or ended */
+	int answering; /* web only: accepts connections on its port */
+};
+
+/*
+ * The processes of app's current release into *out (*n of them; free it),
+ * with their Docker state. *stopped is set when the app's routes say it is
+ * stopped. 0, or -1 with err_set().
+ */
+int cmd_ps_list(struct state *st, const struct state_app *app,
+    struct cmd_proc **out, size_t *n, int *stopped);
+/* "3d 4h", "5m 10s": how long since t. */
+void cmd_ago(int64_t t, char *out, size_t len);
+
+int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_ps_start(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_ps_restart(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* cmd_domains.c */
+/* Lower-cases host in place; 1 when it is then a valid hostname (RFC 1123
+ * labels, no port, at most STATE_MAXHOST bytes), else 0 with *why set. */
+int cmd_host_valid(char *host, const char **why);
+
+int cmd_domains(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_domains_remove(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* cmd_access.c */
+/* The key named name into out: 0, or 1 with "no key named" printed. */
+int cmd_key_by_name(
+    struct cmd_ctx *ctx, const char *name, struct state_key *out);
+/* The name of the key with fingerprint fp into out ("" when none). */
+void cmd_key_name(struct state *st, const char *fp, char *out, size_t len);
+
+int cmd_access(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_access_grant(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_access_revoke(struct cmd_ctx *ctx, int argc, char **argv);
 
 #endif

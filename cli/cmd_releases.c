@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,15 @@
 
 int
 cmd_app_visible(const struct cmd_ctx *ctx, const struct state_app *app)
+{
+	/* an error reading the grants refuses: never more than allowed */
+	return ctx->admin ||
+	       (ctx->key_fp && ctx->key_fp[0] != '\0' &&
+	           state_access_check(ctx->st, app, ctx->key_fp) == 0);
+}
+
+int
+cmd_app_owner(const struct cmd_ctx *ctx, const struct state_app *app)
 {
 	return ctx->admin || (ctx->key_fp && ctx->key_fp[0] != '\0' &&
 	                         strcmp(app->owner, ctx->key_fp) == 0);
@@ -145,13 +155,38 @@ out:
 /* --- releases --------------------------------------------------------------
  */
 
-/* The app named by the one optional argument, or the caller's only app. */
-static int
-app_arg(struct cmd_ctx *ctx, const char *name, struct state_app *app)
+int
+cmd_app_arg(struct cmd_ctx *ctx, const char *name, struct state_app *app)
 {
 	if (name)
 		return cmd_app_load(ctx, name, app);
 	return cmd_app_only(ctx, app);
+}
+
+/* The releases as a JSON array, newest first; 0 or 1 (printed). */
+static int
+releases_json(
+    const struct state_app *app, const struct state_release *rels, size_t n)
+{
+	json_t *arr, *o;
+	size_t i;
+
+	if ((arr = json_array()) == NULL)
+		return cmd_fail(1, "out of memory");
+	for (i = 0; i < n; i++) {
+		o = json_pack("{s:I, s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+		    "version", (json_int_t)rels[i].number, "current",
+		    rels[i].number == app->release, "status", rels[i].status,
+		    "cause", rels[i].cause, "by", rels[i].by, "commit",
+		    rels[i].commit, "image", rels[i].image, "created",
+		    (json_int_t)rels[i].created, "finished",
+		    (json_int_t)rels[i].finished);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			return cmd_fail(1, "out of memory");
+		}
+	}
+	return cmd_json_print(arr);
 }
 
 int
@@ -163,14 +198,19 @@ cmd_releases(struct cmd_ctx *ctx, int argc, char **argv)
 	struct tm tm;
 	time_t t;
 	size_t i, n;
-	int rc;
+	int rc, json = cmd_take_json(&argc, argv);
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		return cmd_fail(2, "usage: releases [APP]");
-	if ((rc = app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
+		return cmd_fail(2, "usage: releases [APP] [--json]");
+	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
 		return rc;
 	if (state_release_list(ctx->st, app.name, &rels, &n) == -1)
 		return cmd_fail(1, "%s", err_msg());
+	if (json) {
+		rc = releases_json(&app, rels, n);
+		free(rels);
+		return rc;
+	}
 	if (n == 0) {
 		printf("%s has no releases yet\n", app.name);
 		free(rels);
@@ -275,7 +315,7 @@ cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_fail(2, "usage: rollback [APP] [vN]");
 		name = argv[i];
 	}
-	if ((rc = app_arg(ctx, name, &app)) != 0)
+	if ((rc = cmd_app_arg(ctx, name, &app)) != 0)
 		return rc;
 	if ((lock = cmd_app_lock(app.name)) == -1)
 		return 1;

@@ -4,6 +4,7 @@
  * result on stdout and a one-line reason on stderr, and returns 0, 1 or 2.
  */
 #include <ctype.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <libssh/libssh.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@
 #include "common/err.h"
 #include "common/home.h"
 
-#define CMD_MAXKEY 16384 /* longest public key line read by keys:add */
+#define CMD_MAXKEY  16384 /* longest public key line read by keys:add */
+#define CMD_MAXNAME 64    /* command name length compared for suggestions */
 
 struct cmd {
 	const char *name;
@@ -46,25 +48,6 @@ static int
 cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	printf("minpaas %s\n", MINPAAS_VERSION);
-	return 0;
-}
-
-static int
-cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct state_app *apps;
-	size_t i, n;
-
-	if (argc > 1)
-		return cmd_fail(2, "usage: apps");
-	if (state_app_list(ctx->st, &apps, &n) == -1)
-		return cmd_fail(1, "%s", err_msg());
-	for (i = 0; i < n; i++) {
-		if (!ctx->admin && strcmp(apps[i].owner, ctx->key_fp) != 0)
-			continue;
-		printf("%s\n", apps[i].name);
-	}
-	free(apps);
 	return 0;
 }
 
@@ -197,38 +180,85 @@ static int
 cmd_keys(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct state_key *keys;
+	json_t *arr = NULL, *o;
 	size_t i, n;
+	int json = cmd_take_json(&argc, argv);
 
 	if (argc > 1)
-		return cmd_fail(2, "usage: keys");
+		return cmd_fail(2, "usage: keys [--json]");
 	if (state_key_list(ctx->st, &keys, &n) == -1)
 		return cmd_fail(1, "%s", err_msg());
-	for (i = 0; i < n; i++)
-		printf(
-		    "%-20s %-10s %s\n", keys[i].name, keys[i].role, keys[i].fp);
+	if (json && (arr = json_array()) == NULL) {
+		free(keys);
+		return cmd_fail(1, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (!json) {
+			printf("%-20s %-10s %s\n", keys[i].name, keys[i].role,
+			    keys[i].fp);
+			continue;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:I}", "name", keys[i].name,
+		    "role", keys[i].role, "fingerprint", keys[i].fp, "created",
+		    (json_int_t)keys[i].created);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			free(keys);
+			return cmd_fail(1, "out of memory");
+		}
+	}
 	free(keys);
-	return 0;
+	return json ? cmd_json_print(arr) : 0;
 }
 
 static int
 cmd_keys_remove(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	struct state_key key;
 	int rc;
 
-	if (argc != 2)
+	if (argc != 2 || argv[1][0] == '-')
 		return cmd_fail(2, "usage: keys:remove NAME");
+	if ((rc = cmd_key_by_name(ctx, argv[1], &key)) != 0)
+		return rc;
 	rc = state_key_remove(ctx->st, argv[1]);
 	if (rc == STATE_NOTFOUND)
 		return cmd_fail(1, "no key named '%s'", argv[1]);
-	if (rc != 0)
+	if (rc != 0 || state_access_revoke_key(ctx->st, key.fp) == -1)
 		return cmd_fail(1, "%s", err_msg());
 	printf("-----> Removed key '%s'\n", argv[1]);
 	return 0;
 }
 
 static const struct cmd cmd_table[] = {
-    {"apps", cmd_apps, 0, "apps", "list the apps"},
-    {"keys", cmd_keys, 1, "keys", "list the SSH keys"},
+    {"apps", cmd_apps, 0, "apps [--json]", "list the apps"},
+    {"apps:create", cmd_apps_create, 0, "apps:create [APP]",
+        "create an app (a random name when none is given)"},
+    {"apps:info", cmd_apps_info, 0, "apps:info [APP] [--json]",
+        "show an app's URLs, runtime, release and processes"},
+    {"apps:destroy", cmd_apps_destroy, 0, "apps:destroy APP --confirm APP",
+        "remove an app and everything of it"},
+    {"ps", cmd_ps, 0, "ps [APP] [--json]",
+        "list the app's processes: type, state, release, uptime"},
+    {"ps:stop", cmd_ps_stop, 0, "ps:stop [APP]",
+        "stop the app (its URLs answer 503)"},
+    {"ps:start", cmd_ps_start, 0, "ps:start [APP]",
+        "start a stopped app (a new release from the current one)"},
+    {"ps:restart", cmd_ps_restart, 0, "ps:restart [APP]",
+        "restart the app without dropping a request"},
+    {"domains", cmd_domains, 0, "domains [APP] [--json]",
+        "list the app's hostnames"},
+    {"domains:add", cmd_domains_add, 0, "domains:add [APP] HOST",
+        "serve the app on another hostname too"},
+    {"domains:remove", cmd_domains_remove, 0, "domains:remove [APP] HOST",
+        "stop serving the app on a hostname"},
+    {"access", cmd_access, 0, "access [APP]",
+        "list the keys that may use the app"},
+    {"access:grant", cmd_access_grant, 0, "access:grant APP KEY",
+        "let a developer key use the app"},
+    {"access:revoke", cmd_access_revoke, 0, "access:revoke APP KEY",
+        "take a developer key's access to the app away"},
+    {"keys", cmd_keys, 1, "keys [--json]", "list the SSH keys"},
     {"keys:add", cmd_keys_add, 1,
         "keys:add NAME [--role admin|developer] < key.pub",
         "add an SSH public key (read on stdin)"},
@@ -247,7 +277,7 @@ static const struct cmd cmd_table[] = {
         "config:set [APP] KEY=VALUE... [--no-restart]", "alias of env:set"},
     {"config:unset", cmd_env_unset, 0,
         "config:unset [APP] KEY... [--no-restart]", "alias of env:unset"},
-    {"releases", cmd_releases, 0, "releases [APP]",
+    {"releases", cmd_releases, 0, "releases [APP] [--json]",
         "list the releases, newest first"},
     {"rollback", cmd_rollback, 0, "rollback [APP] [vN]",
         "go back to an earlier release (default: the one before)"},
@@ -278,6 +308,64 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/* Levenshtein distance between a and b (b at most CMD_MAXNAME bytes). */
+static size_t
+cmd_distance(const char *a, const char *b)
+{
+	size_t row[CMD_MAXNAME + 1], i, j, diag, up, la = strlen(a),
+	                                             lb = strlen(b);
+
+	if (lb > CMD_MAXNAME)
+		lb = CMD_MAXNAME;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The known command closest to name (fewest edits; first in the table on a
+ * tie). */
+static const struct cmd *
+cmd_closest(const char *name)
+{
+	const struct cmd *best = &cmd_table[0];
+	size_t i, d, bestd = (size_t)-1;
+	char word[CMD_MAXNAME + 1];
+
+	snprintf(word, sizeof word, "%s", name);
+	for (i = 0; i < CMD_COUNT; i++) {
+		d = cmd_distance(word, cmd_table[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = &cmd_table[i];
+		}
+	}
+	return best;
+}
+
+/* The refusal for an unknown command: usage error, with the closest one. */
+static int
+cmd_unknown(const char *name)
+{
+	const struct cmd *c = cmd_closest(name);
+
+	cmd_fail(
+	    2, "unknown command '%.64s'; did you mean '%s'?", name, c->name);
+	return cmd_fail(2, "usage: %s ('help' lists every command)", c->usage);
+}
+
 static int
 cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -288,8 +376,9 @@ cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(2, "usage: help [COMMAND]");
 	if (argc == 2) {
 		if ((c = cmd_find(argv[1])) == NULL)
-			return cmd_fail(2, "unknown command '%s'", argv[1]);
-		printf("usage: %s\n  %s\n", c->usage, c->help);
+			return cmd_unknown(argv[1]);
+		printf("usage: %s\n  %s%s\n", c->usage, c->help,
+		    c->admin ? " (admin keys only)" : "");
 		return 0;
 	}
 	printf("Usage: ssh minpaas COMMAND [ARGS...]\n\n");
@@ -308,13 +397,11 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return cmd_help(ctx, 1, argv);
-	if ((c = cmd_find(argv[0])) == NULL) {
-		cmd_fail(
-		    2, "unknown command '%.64s'; 'help' lists them", argv[0]);
-		return 2;
-	}
+	if ((c = cmd_find(argv[0])) == NULL)
+		return cmd_unknown(argv[0]);
 	if (c->admin && !ctx->admin)
-		return cmd_fail(1, "'%s' needs an admin key", c->name);
+		return cmd_fail(
+		    1, "'%s' refused: only admin keys manage keys", c->name);
 	status = c->run(ctx, argc, argv);
 	fflush(stdout);
 	fflush(stderr);

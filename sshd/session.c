@@ -484,6 +484,54 @@ sess_spawn_git(struct sess *s, struct sshd_exec *e)
 	return 0;
 }
 
+/* 1 when the session's key may push to and clone app: admin keys, the key
+ * that created it and the keys granted it. */
+static int
+sess_may_use(struct sess *s, const struct state_app *app)
+{
+	return strcmp(s->key.role, "admin") == 0 ||
+	       state_access_check(s->st, app, s->key.fp) == 0;
+}
+
+/*
+ * Whether the key may push to s->git.app: 0 (an app it may use, or a free
+ * name), or -1 with the reason set. A name the key cannot use is only "not
+ * available", whether an app holds it or its hostname is another app's
+ * domain, so nothing more about other apps shows.
+ */
+static int
+sess_check_push(struct sess *s)
+{
+	char domain[STATE_MAXHOST + 1], host[2 * STATE_MAXHOST], holder[32];
+	struct state_app app;
+	int rc;
+
+	rc = state_app_get(s->st, s->git.app, &app);
+	if (rc == -1)
+		return -1;
+	if (rc == 0) {
+		if (sess_may_use(s, &app))
+			return 0;
+		goto taken;
+	}
+	rc = state_meta_get(s->st, "domain", domain, sizeof domain);
+	if (rc == -1)
+		return -1;
+	if (rc != 0 || domain[0] == '\0')
+		snprintf(domain, sizeof domain, "localhost");
+	snprintf(host, sizeof host, "%s.%s", s->git.app, domain);
+	rc = state_domain_get(s->st, host, holder, sizeof holder);
+	if (rc == -1)
+		return -1;
+	if (rc == STATE_NOTFOUND)
+		return 0;
+taken:
+	s->status = 1;
+	return err_set("push refused: the app name '%s' is not available "
+	               "to key '%s'; push to another name",
+	    s->git.app, s->key.name);
+}
+
 static int
 sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 {
@@ -494,6 +542,8 @@ sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 	size_t i;
 	int rc;
 
+	if (sess_check_push(s) == -1)
+		return -1;
 	memset(&app, 0, sizeof app);
 	snprintf(app.name, sizeof app.name, "%s", s->git.app);
 	snprintf(app.owner, sizeof app.owner, "%s", s->key.fp);
@@ -504,6 +554,8 @@ sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 		log_info("session %d: app '%s' created", s->id, app.name);
 	else if (rc != STATE_EXISTS)
 		return -1;
+	else if (sess_check_push(s) == -1)
+		return -1; /* created by another key in the meantime */
 	if (sshd_repo_prepare(s->git.app, repo, repolen) == -1)
 		return -1;
 
@@ -537,11 +589,18 @@ static int
 sess_start_fetch(
     struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 {
+	struct state_app app;
 	struct stat sb;
+	int rc;
 
 	if (home_path(repo, repolen, "repos/%s.git", s->git.app) == -1)
 		return -1;
-	if (stat(repo, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+	/* an app the key may not use looks like no app at all */
+	rc = state_app_get(s->st, s->git.app, &app);
+	if (rc == -1)
+		return -1;
+	if (rc != 0 || !sess_may_use(s, &app) || stat(repo, &sb) == -1 ||
+	    !S_ISDIR(sb.st_mode)) {
 		s->status = 1;
 		return err_set("no such app '%s'", s->git.app);
 	}

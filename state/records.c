@@ -2,7 +2,8 @@
  * state/records.c: the typed records (apps, keys, releases, routes) and their
  * encodings. Apps, keys and releases are stored as compact JSON objects so a
  * later field is an addition, not a migration; routes are a tab-separated
- * line because the router decodes one on every request.
+ * line because the router decodes one on every request (the app name alone
+ * when the app is stopped).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -187,8 +188,9 @@ route_of(const MDB_val *k, const MDB_val *v, const char *app)
 {
 	size_t n = strlen(app);
 
-	return v->mv_size > n && memcmp(v->mv_data, app, n) == 0 &&
-	       ((char *)v->mv_data)[n] == '\t';
+	/* a stopped app's route is the app name alone */
+	return v->mv_size >= n && memcmp(v->mv_data, app, n) == 0 &&
+	       (v->mv_size == n || ((char *)v->mv_data)[n] == '\t');
 }
 
 int
@@ -210,6 +212,14 @@ state_app_delete(struct state *st, const char *name)
 		rc = del_matching(txn, st, DB_ROUTES, route_of, name);
 	if (rc == 0)
 		rc = del_matching(txn, st, DB_ENV, env_of, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_BUILDLOG, release_of, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_PROCS, release_of, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_DOMAINS, value_is, name);
+	if (rc == 0)
+		rc = del_matching(txn, st, DB_ACCESS, env_of, name);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -612,6 +622,61 @@ route_write(MDB_txn *txn, struct state *st, const char *host,
 }
 
 int
+state_route_write(MDB_txn *txn, struct state *st, const char *host,
+    const struct state_route *route)
+{
+	return route_write(txn, st, host, route);
+}
+
+int
+state_route_set_app(
+    struct state *st, const char *app, const struct state_route *route)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	state_hostname *hosts = NULL, *p;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_ROUTES], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return state_lmdb_error(rc, "cursor");
+	}
+	/* collect first: the values change size, so no put under the cursor */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (!route_of(&k, &v, app) || k.mv_size > STATE_MAXHOST)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((p = realloc(hosts, cap * sizeof *hosts)) == NULL) {
+				rc = err_set("out of memory");
+				break;
+			}
+			hosts = p;
+		}
+		memcpy(hosts[n], k.mv_data, k.mv_size);
+		hosts[n++][k.mv_size] = '\0';
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc > 0)
+		rc = state_lmdb_error(rc, "cursor");
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = route_write(txn, st, hosts[i], route);
+	free(hosts);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
 state_route_get(struct state *st, const char *host, struct state_route *out)
 {
 	char *v;
@@ -688,6 +753,9 @@ state_release_activate(struct state *st, const struct state_release *rel,
 		    app_encode(&app), 0);
 	if (rc == 0)
 		rc = route_write(txn, st, host, route);
+	/* the custom domains follow the swap in the same write */
+	if (rc == 0)
+		rc = state_domain_routes_txn(txn, st, rel->app, route);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;

@@ -30,6 +30,8 @@ static const char *const state_dbnames[STATE_NDBS] = {
     [DB_RELENV] = "relenv",
     [DB_BUILDLOG] = "buildlogs",
     [DB_PROCS] = "procs",
+    [DB_DOMAINS] = "domains",
+    [DB_ACCESS] = "access",
 };
 
 int

@@ -47,7 +47,8 @@ int state_app_get(struct state *st, const char *name, struct state_app *out);
 int state_app_create(struct state *st, const struct state_app *app);
 /* Creates or replaces. */
 int state_app_put(struct state *st, const struct state_app *app);
-/* Also removes the app's releases, routes and ports. */
+/* Also removes the app's releases (with their env snapshots, build logs and
+ * process lists), routes, ports, env, custom domains and access grants. */
 int state_app_delete(struct state *st, const char *name);
 /* *out is an array of *n apps sorted by name; the caller frees it. */
 int state_app_list(struct state *st, struct state_app **out, size_t *n);
@@ -125,6 +126,54 @@ int state_route_delete(struct state *st, const char *host);
  */
 int state_release_activate(struct state *st, const struct state_release *rel,
     const char *host, const struct state_route *route);
+
+/*
+ * Rewrites every route of app (its generated name and its custom domains)
+ * to `route` in one write: a route with nupstreams 0 marks the app stopped
+ * (the router answers 503 for it).
+ */
+int state_route_set_app(
+    struct state *st, const char *app, const struct state_route *route);
+
+/* --- domains: custom hostnames, host -> app (state/domains.c) ------------ */
+#define STATE_MAXDOMAINS 100 /* custom domains per app */
+
+/*
+ * Adds host (valid, lower-case) to app in one write, and points it at the
+ * app's current upstreams (those of "<app>.<domain>") when it has any.
+ * STATE_EXISTS when host is taken: a custom domain of any app, a route, or
+ * the generated name "<a>.<domain>" of an existing app a; the app that holds
+ * it (when known) is copied to owner.
+ */
+int state_domain_add(struct state *st, const char *app, const char *host,
+    char *owner, size_t ownerlen);
+/* Removes host from app and its route; STATE_NOTFOUND when app lacks it. */
+int state_domain_remove(struct state *st, const char *app, const char *host);
+/* The app that has host as a custom domain into app (STATE_NOTFOUND). */
+int state_domain_get(
+    struct state *st, const char *host, char *app, size_t applen);
+/* app's custom domains, sorted; *out is an array of *n hostnames (free). */
+typedef char state_hostname[STATE_MAXHOST + 1];
+int state_domain_list(
+    struct state *st, const char *app, state_hostname **out, size_t *n);
+
+/* --- access: keys granted an app besides its owner (state/access.c) ------ */
+/* STATE_EXISTS when fp holds the grant already. */
+int state_access_grant(struct state *st, const char *app, const char *fp);
+/* STATE_NOTFOUND when fp holds no grant on app. */
+int state_access_revoke(struct state *st, const char *app, const char *fp);
+/* Removes every grant of fp (the key is gone). */
+int state_access_revoke_key(struct state *st, const char *fp);
+/*
+ * 0 when the key fp owns app or was granted it, STATE_NOTFOUND when not
+ * (admins are the caller's business), -1 on error.
+ */
+int state_access_check(
+    struct state *st, const struct state_app *app, const char *fp);
+/* Fingerprints granted app, sorted; *out is an array of *n (free it). */
+typedef char state_fingerprint[64];
+int state_access_list(
+    struct state *st, const char *app, state_fingerprint **out, size_t *n);
 
 /* --- ports: the fixed host-port pool for containers ----------------------- */
 /* Takes the lowest free port in [STATE_PORT_MIN, STATE_PORT_MAX] for app. */

@@ -21,6 +21,8 @@ enum {
 	DB_RELENV, /* app NUL big-endian u32 -> "KEY=VAL\0KEY=VAL\0" */
 	DB_BUILDLOG, /* app NUL big-endian u32 -> build log (state/buildlog.c) */
 	DB_PROCS,    /* app NUL big-endian u32 -> process list (state/buildlog.c) */
+	DB_DOMAINS,  /* custom hostname -> app (state/domains.c) */
+	DB_ACCESS,   /* app NUL key fingerprint -> "1" (state/access.c) */
 	STATE_NDBS
 };
 
@@ -46,6 +48,13 @@ int state_del_raw(
  */
 int state_relenv_put(MDB_txn *txn, struct state *st, const char *app,
     uint32_t number, const struct state_env *env);
+
+/* Stores the route of host inside txn (state/records.c). */
+int state_route_write(MDB_txn *txn, struct state *st, const char *host,
+    const struct state_route *route);
+/* Points every custom domain of app at route inside txn (state/domains.c). */
+int state_domain_routes_txn(MDB_txn *txn, struct state *st, const char *app,
+    const struct state_route *route);
 
 /* Route values are "app\tupstream\tupstream...": compact for the router. */
 int state_route_decode(const char *v, size_t len, struct state_route *out);

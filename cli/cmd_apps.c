@@ -1,0 +1,500 @@
+/*
+ * cli/cmd_apps.c: the app lifecycle, `apps`, `apps:create`, `apps:info`,
+ * `apps:destroy`, and the small helpers the listing commands share (the
+ * app's hostname and URL, --json output).
+ *
+ * Guarantees: a key sees only the apps it may (cmd_app_visible); a name
+ * taken by an app the caller cannot see is "not available", never "exists";
+ * apps:destroy removes nothing without `--confirm <app>`, and once
+ * confirmed removes the app's containers, images, repository and every
+ * record of it (releases, routes, ports, env, domains, access).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder/docker.h"
+#include "builder/procs.h"
+#include "builder/release.h"
+#include "cli/cmd_int.h"
+#include "common/err.h"
+#include "common/home.h"
+
+#define APPS_NAME_TRIES 8 /* random names tried by a bare apps:create */
+
+/* --- shared helpers -------------------------------------------------------
+ */
+
+int
+cmd_app_host(struct state *st, const char *app, char *host, size_t len)
+{
+	char domain[STATE_MAXHOST + 1];
+	int rc;
+
+	rc = state_meta_get(st, "domain", domain, sizeof domain);
+	if (rc == -1)
+		return -1;
+	if (rc != 0 || domain[0] == '\0')
+		snprintf(domain, sizeof domain, "localhost");
+	if ((size_t)snprintf(host, len, "%s.%s", app, domain) >= len)
+		return err_set("host name %s.%s is too long", app, domain);
+	return 0;
+}
+
+void
+cmd_host_url(struct state *st, const char *host, char *url, size_t len)
+{
+	char port[16];
+
+	if (state_meta_get(st, "http_port", port, sizeof port) != 0 ||
+	    port[0] == '\0' || strcmp(port, "80") == 0)
+		snprintf(url, len, "http://%s/", host);
+	else
+		snprintf(url, len, "http://%s:%s/", host, port);
+}
+
+int
+cmd_json_print(json_t *v)
+{
+	char *text;
+
+	if (v == NULL)
+		return cmd_fail(1, "out of memory");
+	text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (text == NULL)
+		return cmd_fail(1, "out of memory");
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+int
+cmd_take_json(int *argc, char **argv)
+{
+	int i, found = 0;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--json") != 0)
+			continue;
+		found = 1;
+		memmove(&argv[i], &argv[i + 1], (*argc - i) * sizeof *argv);
+		(*argc)--;
+		i--;
+	}
+	return found;
+}
+
+/* --- apps ------------------------------------------------------------------
+ */
+
+int
+cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char host[STATE_MAXHOST + 1], url[STATE_MAXHOST + 32], owner[64];
+	struct state_app *apps;
+	json_t *arr = NULL, *o;
+	size_t i, n;
+	int json = cmd_take_json(&argc, argv);
+
+	if (argc > 1)
+		return cmd_fail(2, "usage: apps [--json]");
+	if (state_app_list(ctx->st, &apps, &n) == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (json && (arr = json_array()) == NULL) {
+		free(apps);
+		return cmd_fail(1, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (!cmd_app_visible(ctx, &apps[i]))
+			continue;
+		if (!json) {
+			printf("%s\n", apps[i].name);
+			continue;
+		}
+		url[0] = '\0';
+		if (cmd_app_host(ctx->st, apps[i].name, host, sizeof host) == 0)
+			cmd_host_url(ctx->st, host, url, sizeof url);
+		cmd_key_name(ctx->st, apps[i].owner, owner, sizeof owner);
+		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "name",
+		    apps[i].name, "owner", owner, "runtime", apps[i].runtime,
+		    "release", (json_int_t)apps[i].release, "commit",
+		    apps[i].commit, "url", url, "created",
+		    (json_int_t)apps[i].created);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			free(apps);
+			return cmd_fail(1, "out of memory");
+		}
+	}
+	free(apps);
+	return json ? cmd_json_print(arr) : 0;
+}
+
+/* --- apps:create -----------------------------------------------------------
+ */
+
+/*
+ * Creates app `name` owned by the caller. 0, or prints why not: 1 when the
+ * name is taken (by an app the caller cannot see: "not available").
+ */
+static int
+apps_create_one(struct cmd_ctx *ctx, const char *name, int quiet)
+{
+	char host[STATE_MAXHOST + 1], holder[32];
+	struct state_app app, have;
+	int rc;
+
+	rc = state_app_get(ctx->st, name, &have);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (rc == 0 && cmd_app_visible(ctx, &have))
+		return quiet ? 1 : cmd_fail(1, "app '%s' exists already", name);
+	if (rc == 0)
+		return quiet ? 1
+		             : cmd_fail(
+		                   1, "app name '%s' is not available", name);
+	/* its generated hostname must not be another app's domain */
+	if (cmd_app_host(ctx->st, name, host, sizeof host) == -1)
+		return cmd_fail(1, "%s", err_msg());
+	rc = state_domain_get(ctx->st, host, holder, sizeof holder);
+	if (rc == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (rc == 0)
+		return quiet ? 1
+		             : cmd_fail(1,
+		                   "app name '%s' is not available (%s is "
+		                   "in use)",
+		                   name, host);
+	memset(&app, 0, sizeof app);
+	snprintf(app.name, sizeof app.name, "%s", name);
+	snprintf(app.owner, sizeof app.owner, "%s", ctx->key_fp);
+	snprintf(app.branch, sizeof app.branch, "main");
+	app.created = (int64_t)time(NULL);
+	rc = state_app_create(ctx->st, &app);
+	if (rc == STATE_EXISTS)
+		return quiet ? 1
+		             : cmd_fail(
+		                   1, "app name '%s' is not available", name);
+	if (rc != 0)
+		return cmd_fail(1, "%s", err_msg());
+	return 0;
+}
+
+int
+cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char name[APP_MAXNAME + 1], host[STATE_MAXHOST + 1];
+	char url[STATE_MAXHOST + 32];
+	unsigned char rnd[3];
+	int i, rc = 1;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cmd_fail(2, "usage: apps:create [APP]");
+	if (argc == 2) {
+		if (!app_name_valid(argv[1]))
+			return cmd_fail(2,
+			    "invalid app name '%.64s': a lower-case "
+			    "letter, then lower-case letters, digits "
+			    "and -, at most %d",
+			    argv[1], APP_MAXNAME);
+		snprintf(name, sizeof name, "%s", argv[1]);
+		if ((rc = apps_create_one(ctx, name, 0)) != 0)
+			return rc;
+	} else {
+		for (i = 0; i < APPS_NAME_TRIES && rc != 0; i++) {
+			if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+				return cmd_fail(
+				    1, "no random bytes: %s", strerror(errno));
+			snprintf(name, sizeof name, "app-%02x%02x%02x", rnd[0],
+			    rnd[1], rnd[2]);
+			rc = apps_create_one(ctx, name, 1);
+		}
+		if (rc != 0)
+			return cmd_fail(1, "could not find a free app name");
+	}
+	printf("-----> Created %s\n", name);
+	if (cmd_app_host(ctx->st, name, host, sizeof host) == 0) {
+		cmd_host_url(ctx->st, host, url, sizeof url);
+		printf("       %s (once deployed)\n", url);
+	}
+	return 0;
+}
+
+/* --- apps:info -------------------------------------------------------------
+ */
+
+static void
+apps_when(int64_t t, char *out, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, len, "-");
+}
+
+int
+cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char host[STATE_MAXHOST + 1], url[STATE_MAXHOST + 32], owner[64];
+	char when[40], ago[32];
+	struct state_release rel;
+	struct state_app app;
+	struct cmd_proc *procs = NULL;
+	state_hostname *domains = NULL;
+	json_t *o = NULL, *urls = NULL, *jp = NULL, *p;
+	size_t i, n = 0, nd = 0;
+	int json = cmd_take_json(&argc, argv), rc, stopped = 0;
+	int have_rel = 0, status = 1;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cmd_fail(2, "usage: apps:info [APP] [--json]");
+	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
+		return rc;
+	if (cmd_app_host(ctx->st, app.name, host, sizeof host) == -1 ||
+	    state_domain_list(ctx->st, app.name, &domains, &nd) == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (app.release != 0 &&
+	    state_release_get(ctx->st, app.name, app.release, &rel) == 0)
+		have_rel = 1;
+	if (app.release != 0 &&
+	    cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	cmd_key_name(ctx->st, app.owner, owner, sizeof owner);
+
+	if (json) {
+		if ((urls = json_array()) == NULL ||
+		    (jp = json_array()) == NULL)
+			goto nomem;
+		cmd_host_url(ctx->st, host, url, sizeof url);
+		json_array_append_new(urls, json_string(url));
+		for (i = 0; i < nd; i++) {
+			cmd_host_url(ctx->st, domains[i], url, sizeof url);
+			json_array_append_new(urls, json_string(url));
+		}
+		for (i = 0; i < n; i++) {
+			p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b}", "type",
+			    procs[i].type, "container", procs[i].container,
+			    "state", procs[i].state, "release",
+			    (json_int_t)procs[i].release, "since",
+			    (json_int_t)procs[i].since, "answering",
+			    procs[i].answering);
+			if (p == NULL || json_array_append_new(jp, p) == -1)
+				goto nomem;
+		}
+		o = json_pack("{s:s, s:s, s:O, s:s, s:I, s:s, s:s, s:s, s:I, "
+		              "s:O}",
+		    "name", app.name, "owner", owner, "urls", urls, "runtime",
+		    app.runtime, "release", (json_int_t)app.release, "commit",
+		    app.commit, "branch", app.branch, "status",
+		    app.release == 0 ? "new"
+		    : stopped        ? "stopped"
+		                     : "running",
+		    "created", (json_int_t)app.created, "processes", jp);
+		if (o == NULL)
+			goto nomem;
+		status = cmd_json_print(o);
+		goto out;
+	}
+
+	printf("=== %s\n", app.name);
+	cmd_host_url(ctx->st, host, url, sizeof url);
+	printf("URL:        %s\n", url);
+	for (i = 0; i < nd; i++) {
+		cmd_host_url(ctx->st, domains[i], url, sizeof url);
+		printf("            %s\n", url);
+	}
+	printf("Owner:      %s\n", owner[0] ? owner : "-");
+	printf("Runtime:    %s\n", app.runtime[0] ? app.runtime : "-");
+	apps_when(app.created, when, sizeof when);
+	printf("Created:    %s\n", when);
+	if (app.release == 0) {
+		printf("Release:    none yet (git push to deploy)\n");
+		status = 0;
+		goto out;
+	}
+	if (have_rel) {
+		apps_when(rel.finished ? rel.finished : rel.created, when,
+		    sizeof when);
+		printf("Release:    v%u (commit %.7s, %s, live since %s)\n",
+		    app.release, app.commit[0] ? app.commit : "-", rel.cause,
+		    when);
+	} else
+		printf("Release:    v%u\n", app.release);
+	printf("Status:     %s\n",
+	    stopped ? "stopped (its URLs answer 503; ps:start starts it)"
+	            : "running");
+	printf("Processes:\n");
+	for (i = 0; i < n; i++) {
+		cmd_ago(procs[i].since, ago, sizeof ago);
+		apps_when(procs[i].since, when, sizeof when);
+		printf("  %-10s %-10s v%-5u %-12.12s %s %s (%s)%s\n",
+		    procs[i].type, procs[i].state, procs[i].release,
+		    procs[i].container[0] ? procs[i].container : "-",
+		    strcmp(procs[i].state, "running") == 0 ? "up" : "since",
+		    ago, when,
+		    strcmp(procs[i].type, "web") != 0 ? ""
+		    : procs[i].answering              ? ", answering"
+		                                      : ", not answering");
+	}
+	status = 0;
+	goto out;
+nomem:
+	status = cmd_fail(1, "out of memory");
+out:
+	json_decref(urls);
+	json_decref(jp);
+	free(procs);
+	free(domains);
+	return status;
+}
+
+/* --- apps:destroy ----------------------------------------------------------
+ */
+
+static int
+apps_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf of the app's bare repository; 0, or -1 with err_set(). */
+static int
+apps_remove_repo(const char *app)
+{
+	char repo[HOME_MAXPATH];
+
+	if (home_path(repo, sizeof repo, "repos/%s.git", app) == -1)
+		return -1;
+	if (access(repo, F_OK) == -1)
+		return 0;
+	if (nftw(repo, apps_rm_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		return err_set("cannot remove '%s': %s", repo, strerror(errno));
+	return 0;
+}
+
+/* Removes every container and image of the app's releases: best effort, the
+ * count of what could not be removed goes to *left. */
+static void
+apps_remove_docker(struct state *st, struct docker *d, const char *app,
+    const struct state_release *rels, size_t n, int *left)
+{
+	char tag[96], label[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (rels[i].container[0] != '\0') {
+			rc = docker_container_remove(d, rels[i].container);
+			if (rc == -1)
+				(*left)++;
+		}
+		if (procs_stop_release(st, d, app, rels[i].number) == -1)
+			(*left)++;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(
+		    tag, sizeof tag, "minpaas/%s:v%u", app, rels[i].number);
+		docker_image_remove(d, tag);
+	}
+	snprintf(label, sizeof label, "minpaas.app=%s", app);
+	docker_image_prune(d, label);
+}
+
+int
+cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct state_release *rels = NULL;
+	struct state_route stopped;
+	struct state_app app;
+	struct docker *d = NULL;
+	const char *name = NULL, *confirm = NULL;
+	char lock[HOME_MAXPATH];
+	size_t n = 0;
+	int i, rc, fd = -1, left = 0, status = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
+			confirm = argv[++i];
+		else if (strncmp(argv[i], "--confirm=", 10) == 0)
+			confirm = argv[i] + 10;
+		else if (argv[i][0] != '-' && name == NULL)
+			name = argv[i];
+		else
+			return cmd_fail(
+			    2, "usage: apps:destroy APP --confirm APP");
+	}
+	if (name == NULL)
+		return cmd_fail(2, "usage: apps:destroy APP --confirm APP "
+		                   "(the app is never guessed here)");
+	if ((rc = cmd_app_load(ctx, name, &app)) != 0)
+		return rc;
+	if (!cmd_app_owner(ctx, &app))
+		return cmd_fail(1,
+		    "only the key that created %s, or an admin, may "
+		    "destroy it",
+		    app.name);
+	if (confirm == NULL || strcmp(confirm, app.name) != 0) {
+		cmd_fail(2,
+		    "this destroys %s: its containers, images, repository, "
+		    "routes, domains, config and releases, for good",
+		    app.name);
+		return cmd_fail(2,
+		    "to proceed, type: apps:destroy %s --confirm %s", app.name,
+		    app.name);
+	}
+
+	if (docker_open(&d, NULL) == -1)
+		return cmd_fail(1, "nothing was removed: %s", err_msg());
+	if ((fd = cmd_app_lock(app.name)) == -1)
+		goto out;
+	printf("-----> Destroying %s\n", app.name);
+	fflush(stdout);
+	/* its routes first: the router answers 503, not 502, meanwhile */
+	memset(&stopped, 0, sizeof stopped);
+	snprintf(stopped.app, sizeof stopped.app, "%s", app.name);
+	if (state_route_set_app(ctx->st, app.name, &stopped) == -1 ||
+	    state_release_list(ctx->st, app.name, &rels, &n) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	apps_remove_docker(ctx->st, d, app.name, rels, n, &left);
+	if (left > 0)
+		printf("       %d container%s could not be removed (see "
+		       "`docker ps -a --filter label=minpaas.app=%s`)\n",
+		    left, left == 1 ? "" : "s", app.name);
+	else
+		printf("       containers and images removed\n");
+	if (apps_remove_repo(app.name) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	printf("       repository removed\n");
+	if (state_app_delete(ctx->st, app.name) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	printf("       routes, domains, config, releases and access "
+	       "removed\n");
+	if (home_path(lock, sizeof lock, "locks/%s.lock", app.name) == 0)
+		unlink(lock);
+	printf("-----> Destroyed %s\n", app.name);
+	status = 0;
+out:
+	fflush(stdout);
+	free(rels);
+	if (fd != -1)
+		close(fd);
+	docker_close(d);
+	return status;
+}

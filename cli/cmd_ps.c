@@ -1,0 +1,396 @@
+/*
+ * cli/cmd_ps.c: an app's processes, `ps`, and `ps:stop`, `ps:start`,
+ * `ps:restart`.
+ *
+ * "Stopped" lives in the routes: every route of a stopped app (its
+ * generated name and its custom domains) holds zero upstreams, which the
+ * router answers with 503 and a short page. ps:stop writes that first, then
+ * stops the containers, so no request meets a dying container. ps:start and
+ * ps:restart go through the release path (a new release from the current
+ * one: start, health-check, swap, retire), so a restart drops no request and
+ * a start fails without harm when the app no longer boots. A deploy of a
+ * stopped app starts it (the swap writes its routes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "builder/docker.h"
+#include "builder/procs.h"
+#include "builder/release.h"
+#include "cli/cmd_int.h"
+#include "common/err.h"
+#include "state/buildlog.h"
+
+#define PS_MAXPROCS 64 /* process types listed per release */
+
+/* 1 when something accepts a TCP connection on 127.0.0.1:port. */
+static int
+ps_probe(uint16_t port)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	socklen_t sl = sizeof(int);
+	int fd, soerr = 0, ok = 0;
+
+	if (port == 0 ||
+	    (fd = socket(
+	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		ok = 1;
+	else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, CMD_PROBE_MS) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+		    soerr == 0)
+			ok = 1;
+	}
+	close(fd);
+	return ok;
+}
+
+void
+cmd_ago(int64_t t, char *out, size_t len)
+{
+	int64_t s = (int64_t)time(NULL) - t;
+
+	if (t <= 0)
+		snprintf(out, len, "-");
+	else if (s < 60)
+		snprintf(out, len, "%llds", (long long)(s < 0 ? 0 : s));
+	else if (s < 3600)
+		snprintf(out, len, "%lldm %llds", (long long)s / 60,
+		    (long long)s % 60);
+	else if (s < 86400)
+		snprintf(out, len, "%lldh %lldm", (long long)s / 3600,
+		    (long long)(s % 3600) / 60);
+	else
+		snprintf(out, len, "%lldd %lldh", (long long)s / 86400,
+		    (long long)(s % 86400) / 3600);
+}
+
+/* Fills p's state from Docker. */
+static void
+ps_inspect(struct docker *d, struct cmd_proc *p)
+{
+	struct docker_state ds;
+	int rc;
+
+	if (p->container[0] == '\0') {
+		snprintf(p->state, sizeof p->state, "missing");
+		return;
+	}
+	rc = docker_container_inspect(d, p->container, &ds);
+	if (rc != 0) {
+		snprintf(p->state, sizeof p->state, "%s",
+		    rc == DOCKER_NOTFOUND ? "missing" : "unknown");
+		return;
+	}
+	snprintf(p->state, sizeof p->state, "%s",
+	    ds.restarting ? "restarting" : ds.status);
+	p->since = ds.running ? ds.started : ds.finished;
+}
+
+/* 1 when app's generated route holds no upstream (ps:stop wrote it). */
+static int
+ps_stopped(struct state *st, const char *app)
+{
+	char host[STATE_MAXHOST + 1];
+	struct state_route route;
+
+	if (cmd_app_host(st, app, host, sizeof host) == -1 ||
+	    state_route_get(st, host, &route) != 0)
+		return 0;
+	return route.nupstreams == 0;
+}
+
+int
+cmd_ps_list(struct state *st, const struct state_app *app,
+    struct cmd_proc **out, size_t *n, int *stopped)
+{
+	struct state_release rel;
+	struct cmd_proc *procs;
+	struct docker *d = NULL;
+	char *text = NULL, *line, *save = NULL, *t1, *t2;
+	size_t cnt = 0, len, i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*stopped = ps_stopped(st, app->name);
+	if (app->release == 0)
+		return 0;
+	rc = state_release_get(st, app->name, app->release, &rel);
+	if (rc != 0)
+		return rc == -1 ? -1
+		                : err_set("v%u of %s is not recorded",
+		                      app->release, app->name);
+	if ((procs = calloc(PS_MAXPROCS, sizeof *procs)) == NULL)
+		return err_set("out of memory");
+	snprintf(procs[0].type, sizeof procs[0].type, "web");
+	snprintf(
+	    procs[0].container, sizeof procs[0].container, "%s", rel.container);
+	procs[0].release = rel.number;
+	cnt = 1;
+	rc = state_procs_get(st, app->name, rel.number, &text, &len);
+	if (rc == -1) {
+		free(procs);
+		return -1;
+	}
+	for (line = rc == 0 ? strtok_r(text, "\n", &save) : NULL;
+	     line != NULL && cnt < PS_MAXPROCS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if ((t1 = strchr(line, '\t')) == NULL ||
+		    (t2 = strchr(t1 + 1, '\t')) == NULL)
+			continue;
+		*t1 = *t2 = '\0';
+		snprintf(procs[cnt].type, sizeof procs[cnt].type, "%s", line);
+		snprintf(procs[cnt].container, sizeof procs[cnt].container,
+		    "%s", t1 + 1);
+		procs[cnt].release = rel.number;
+		cnt++;
+	}
+	free(text);
+	if (docker_open(&d, NULL) == -1) {
+		free(procs);
+		return -1;
+	}
+	for (i = 0; i < cnt; i++)
+		ps_inspect(d, &procs[i]);
+	docker_close(d);
+	procs[0].answering =
+	    strcmp(procs[0].state, "running") == 0 && ps_probe(rel.port);
+	*out = procs;
+	*n = cnt;
+	return 0;
+}
+
+int
+cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct state_app app;
+	struct cmd_proc *procs = NULL;
+	json_t *arr, *o;
+	char ago[32];
+	size_t i, n = 0;
+	int json = cmd_take_json(&argc, argv), rc, stopped;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cmd_fail(2, "usage: ps [APP] [--json]");
+	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
+		return rc;
+	if (cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (json) {
+		if ((arr = json_array()) == NULL) {
+			free(procs);
+			return cmd_fail(1, "out of memory");
+		}
+		for (i = 0; i < n; i++) {
+			o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "type",
+			    procs[i].type, "container", procs[i].container,
+			    "state", procs[i].state, "release",
+			    (json_int_t)procs[i].release, "since",
+			    (json_int_t)procs[i].since, "uptime",
+			    (json_int_t)(strcmp(procs[i].state, "running") ==
+			                             0 &&
+			                         procs[i].since > 0
+			                     ? (int64_t)time(NULL) -
+			                           procs[i].since
+			                     : 0));
+			if (o == NULL || json_array_append_new(arr, o) == -1) {
+				json_decref(arr);
+				free(procs);
+				return cmd_fail(1, "out of memory");
+			}
+		}
+		free(procs);
+		return cmd_json_print(arr);
+	}
+	if (app.release == 0) {
+		printf(
+		    "%s has no processes: it was never deployed\n", app.name);
+		return 0;
+	}
+	if (stopped)
+		printf("=== %s: stopped (v%u); `ps:start %s` starts it\n",
+		    app.name, app.release, app.name);
+	else
+		printf("=== %s: v%u\n", app.name, app.release);
+	printf("%-10s %-11s %-8s %-10s %s\n", "TYPE", "STATE", "RELEASE",
+	    "UPTIME", "CONTAINER");
+	for (i = 0; i < n; i++) {
+		if (strcmp(procs[i].state, "running") == 0)
+			cmd_ago(procs[i].since, ago, sizeof ago);
+		else
+			snprintf(ago, sizeof ago, "-");
+		printf("%-10s %-11s v%-7u %-10s %.12s\n", procs[i].type,
+		    procs[i].state, procs[i].release, ago,
+		    procs[i].container[0] ? procs[i].container : "-");
+	}
+	free(procs);
+	return 0;
+}
+
+/* Parses "[APP]" for ps:stop/start/restart into app; usage names cmd. */
+static int
+ps_app(struct cmd_ctx *ctx, int argc, char **argv, struct state_app *app)
+{
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cmd_fail(2, "usage: %s [APP]", argv[0]);
+	return cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, app);
+}
+
+int
+cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	char host[STATE_MAXHOST + 1];
+	struct cmd_proc *procs = NULL;
+	struct state_route route;
+	struct state_app app;
+	struct docker *d = NULL;
+	size_t i, n = 0;
+	int rc, fd, stopped, status = 1;
+
+	if ((rc = ps_app(ctx, argc, argv, &app)) != 0)
+		return rc;
+	if ((fd = cmd_app_lock(app.name)) == -1)
+		return 1;
+	if (state_app_get(ctx->st, app.name, &app) != 0) {
+		cmd_fail(1, "app '%s' does not exist", app.name);
+		goto out;
+	}
+	if (app.release == 0) {
+		cmd_fail(1, "%s has nothing to stop: it was never deployed",
+		    app.name);
+		goto out;
+	}
+	if (cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1 ||
+	    cmd_app_host(ctx->st, app.name, host, sizeof host) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	printf("-----> Stopping %s (v%u)\n", app.name, app.release);
+	fflush(stdout);
+	/* the routes first: from now on requests get 503, never a dying
+	 * container */
+	memset(&route, 0, sizeof route);
+	snprintf(route.app, sizeof route.app, "%s", app.name);
+	if (state_route_put(ctx->st, host, &route) == -1 ||
+	    state_route_set_app(ctx->st, app.name, &route) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	printf("       routes answer 503 while it is stopped\n");
+	if (docker_open(&d, NULL) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (procs[i].container[0] == '\0')
+			continue;
+		rc = docker_container_stop(
+		    d, procs[i].container, RELEASE_STOP_GRACE);
+		if (rc == -1) {
+			cmd_fail(
+			    1, "cannot stop %s: %s", procs[i].type, err_msg());
+			goto out;
+		}
+		printf("       %s stopped\n", procs[i].type);
+	}
+	printf("-----> Stopped %s\n", app.name);
+	status = 0;
+out:
+	fflush(stdout);
+	free(procs);
+	docker_close(d);
+	close(fd);
+	return status;
+}
+
+/* ps:start and ps:restart: a new release from the current one. */
+static int
+ps_release(struct cmd_ctx *ctx, int argc, char **argv, const char *cause)
+{
+	struct state_release rel;
+	struct cmd_proc *procs = NULL;
+	struct state_app app;
+	struct docker *d = NULL;
+	uint32_t from, number = 0;
+	size_t n = 0;
+	int rc, fd, stopped, status = 1;
+
+	if ((rc = ps_app(ctx, argc, argv, &app)) != 0)
+		return rc;
+	if ((fd = cmd_app_lock(app.name)) == -1)
+		return 1;
+	if (state_app_get(ctx->st, app.name, &app) != 0) {
+		cmd_fail(1, "app '%s' does not exist", app.name);
+		goto out;
+	}
+	if (app.release == 0) {
+		cmd_fail(1, "%s has nothing to %s: it was never deployed",
+		    app.name, cause);
+		goto out;
+	}
+	if (cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	if (strcmp(cause, "start") == 0 && !stopped && n > 0 &&
+	    strcmp(procs[0].state, "running") == 0) {
+		printf("%s is running already (v%u)\n", app.name, app.release);
+		status = 0;
+		goto out;
+	}
+	from = app.release;
+	printf("-----> %s %s from v%u\n",
+	    strcmp(cause, "start") == 0 ? "Starting" : "Restarting", app.name,
+	    from);
+	if (cmd_release_from(ctx, app.name, from, cause, NULL, &number) != 0)
+		goto out;
+	/* the other process types follow the new release */
+	if (docker_open(&d, NULL) == -1 ||
+	    state_release_get(ctx->st, app.name, number, &rel) != 0 ||
+	    procs_restart(ctx->st, d, &rel, from, stdout) == -1 ||
+	    procs_stop_release(ctx->st, d, app.name, from) == -1) {
+		cmd_fail(1, "v%u serves, but its other processes: %s", number,
+		    err_msg());
+		goto out;
+	}
+	status = 0;
+out:
+	fflush(stdout);
+	free(procs);
+	docker_close(d);
+	close(fd);
+	return status;
+}
+
+int
+cmd_ps_start(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return ps_release(ctx, argc, argv, "start");
+}
+
+int
+cmd_ps_restart(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return ps_release(ctx, argc, argv, "restart");
+}

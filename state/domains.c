@@ -1,0 +1,295 @@
+/*
+ * state/domains.c: an app's custom hostnames. Each is one record
+ * host -> app (so a name can belong to one app only) beside its route in
+ * the routes db, which is what the router reads.
+ *
+ * Guarantees: a hostname is never held by two apps, nor equal to the
+ * generated name "<app>.<domain>" of an existing app; adding a domain makes
+ * it answer at once with the app's current upstreams (or its stopped state);
+ * every swap (state_release_activate) rewrites the app's custom-domain
+ * routes in the same write as its generated one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "state/state_int.h"
+
+/* Copies the n bytes of data NUL-terminated into out, truncating. */
+static void
+copy_out(char *out, size_t outlen, const void *data, size_t n)
+{
+	if (outlen == 0)
+		return;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, data, n);
+	out[n] = '\0';
+}
+
+/* The app whose generated name is host ("<app>.<domain>"), if it exists. */
+static int
+generated_owner(MDB_txn *txn, struct state *st, const char *host, char *owner,
+    size_t ownerlen)
+{
+	MDB_val k, v;
+	char domain[STATE_MAXHOST + 1];
+	size_t hl = strlen(host), dl;
+	int rc;
+
+	k.mv_data = "domain";
+	k.mv_size = 6;
+	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 0))
+		copy_out(domain, sizeof domain, "localhost", 9);
+	else if (rc != 0)
+		return state_lmdb_error(rc, "get");
+	else
+		copy_out(domain, sizeof domain, v.mv_data, v.mv_size);
+	dl = strlen(domain);
+	if (hl <= dl + 1 || host[hl - dl - 1] != '.' ||
+	    strcmp(host + hl - dl, domain) != 0)
+		return STATE_NOTFOUND;
+	k.mv_data = (void *)host;
+	k.mv_size = hl - dl - 1;
+	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STATE_NOTFOUND;
+	if (rc != 0)
+		return state_lmdb_error(rc, "get");
+	copy_out(owner, ownerlen, host, hl - dl - 1);
+	return STATE_EXISTS;
+}
+
+int
+state_domain_add(struct state *st, const char *app, const char *host,
+    char *owner, size_t ownerlen)
+{
+	struct state_route route;
+	MDB_txn *txn;
+	MDB_val k = {strlen(host), (void *)host}, v;
+	char gen[STATE_MAXHOST + 1], domain[STATE_MAXHOST + 1];
+	state_hostname *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (owner && ownerlen)
+		owner[0] = '\0';
+	if (k.mv_size == 0 || k.mv_size > STATE_MAXHOST)
+		return err_set("invalid hostname '%.64s'", host);
+	if (state_domain_list(st, app, &list, &n) == -1)
+		return -1;
+	free(list);
+	if (n >= STATE_MAXDOMAINS)
+		return err_set("%s has %d custom domains already, the most "
+		               "an app may have",
+		    app, STATE_MAXDOMAINS);
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = mdb_get(txn, st->dbi[DB_DOMAINS], &k, &v);
+	if (rc == 0) {
+		copy_out(owner, ownerlen, v.mv_data, v.mv_size);
+		rc = STATE_EXISTS;
+		goto out;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = state_lmdb_error(rc, "get");
+		goto out;
+	}
+	rc = mdb_get(txn, st->dbi[DB_ROUTES], &k, &v);
+	if (rc == 0) {
+		if (state_route_decode(v.mv_data, v.mv_size, &route) == 0)
+			copy_out(owner, ownerlen, route.app, strlen(route.app));
+		rc = STATE_EXISTS;
+		goto out;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = state_lmdb_error(rc, "get");
+		goto out;
+	}
+	if ((rc = generated_owner(txn, st, host, owner, ownerlen)) !=
+	    STATE_NOTFOUND)
+		goto out;
+	rc = state_put_raw(txn, st, DB_DOMAINS, host, strlen(host), app,
+	    strlen(app), MDB_NOOVERWRITE);
+	if (rc != 0)
+		goto out;
+
+	/* live at once with what serves "<app>.<domain>" now */
+	k.mv_data = "domain";
+	k.mv_size = 6;
+	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size > 0)
+		copy_out(domain, sizeof domain, v.mv_data, v.mv_size);
+	else
+		copy_out(domain, sizeof domain, "localhost", 9);
+	if ((size_t)snprintf(gen, sizeof gen, "%s.%s", app, domain) >=
+	    sizeof gen) {
+		rc = 0;
+		goto commit;
+	}
+	k.mv_data = gen;
+	k.mv_size = strlen(gen);
+	rc = mdb_get(txn, st->dbi[DB_ROUTES], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		rc = 0; /* never deployed: the first swap writes it */
+		goto commit;
+	}
+	if (rc != 0) {
+		rc = state_lmdb_error(rc, "get");
+		goto out;
+	}
+	if ((rc = state_route_decode(v.mv_data, v.mv_size, &route)) != 0)
+		goto out;
+	if ((rc = state_route_write(txn, st, host, &route)) != 0)
+		goto out;
+commit:
+	return state_txn_commit(txn);
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+state_domain_remove(struct state *st, const char *app, const char *host)
+{
+	MDB_txn *txn;
+	MDB_val k = {strlen(host), (void *)host}, v;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = mdb_get(txn, st->dbi[DB_DOMAINS], &k, &v);
+	if (rc == MDB_NOTFOUND ||
+	    (rc == 0 && (v.mv_size != strlen(app) ||
+	                    memcmp(v.mv_data, app, v.mv_size) != 0))) {
+		mdb_txn_abort(txn);
+		return STATE_NOTFOUND;
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return state_lmdb_error(rc, "get");
+	}
+	rc = state_del_raw(txn, st, DB_DOMAINS, host, strlen(host));
+	if (rc == 0) {
+		rc = state_del_raw(txn, st, DB_ROUTES, host, strlen(host));
+		if (rc == STATE_NOTFOUND)
+			rc = 0;
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
+state_domain_get(struct state *st, const char *host, char *app, size_t applen)
+{
+	char *v;
+	size_t n;
+	int rc;
+
+	if (strlen(host) == 0 || strlen(host) > STATE_MAXHOST)
+		return STATE_NOTFOUND;
+	rc = state_get_copy(st, DB_DOMAINS, host, strlen(host), &v, &n);
+	if (rc != 0)
+		return rc;
+	copy_out(app, applen, v, n);
+	free(v);
+	return 0;
+}
+
+/* Calls fn for each custom domain of app inside txn; stops on non-zero. */
+static int
+each_domain(MDB_txn *txn, struct state *st, const char *app,
+    int (*fn)(const MDB_val *, void *), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = strlen(app);
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_DOMAINS], &cur)) != 0)
+		return state_lmdb_error(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != n || memcmp(v.mv_data, app, n) != 0 ||
+		    k.mv_size == 0 || k.mv_size > STATE_MAXHOST)
+			continue;
+		if ((rc = fn(&k, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc > 0)
+		return state_lmdb_error(rc, "cursor");
+	return rc;
+}
+
+struct domain_acc {
+	state_hostname *hosts;
+	size_t n, cap;
+};
+
+static int
+collect(const MDB_val *k, void *arg)
+{
+	struct domain_acc *a = arg;
+	state_hostname *p;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		if ((p = realloc(a->hosts, a->cap * sizeof *p)) == NULL)
+			return err_set("out of memory");
+		a->hosts = p;
+	}
+	memcpy(a->hosts[a->n], k->mv_data, k->mv_size);
+	a->hosts[a->n++][k->mv_size] = '\0';
+	return 0;
+}
+
+int
+state_domain_list(
+    struct state *st, const char *app, state_hostname **out, size_t *n)
+{
+	struct domain_acc a = {NULL, 0, 0};
+	MDB_txn *txn;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (state_txn_begin(st, 0, &txn) == -1)
+		return -1;
+	rc = each_domain(txn, st, app, collect, &a);
+	mdb_txn_abort(txn);
+	if (rc != 0) {
+		free(a.hosts);
+		return -1;
+	}
+	*out = a.hosts; /* the db is sorted by hostname, and so is this */
+	*n = a.n;
+	return 0;
+}
+
+int
+state_domain_routes_txn(MDB_txn *txn, struct state *st, const char *app,
+    const struct state_route *route)
+{
+	struct domain_acc a = {NULL, 0, 0};
+	size_t i;
+	int rc;
+
+	/* collected first: writing routes while walking domains is fine in
+	 * LMDB, but the hostnames must outlive the cursor's pages */
+	if ((rc = each_domain(txn, st, app, collect, &a)) != 0) {
+		free(a.hosts);
+		return rc;
+	}
+	for (i = 0; rc == 0 && i < a.n; i++)
+		rc = state_route_write(txn, st, a.hosts[i], route);
+	free(a.hosts);
+	return rc;
+}
