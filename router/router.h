@@ -8,6 +8,8 @@
  *   ev.c     the event loop; the only file that calls epoll_*
  *   http.c   the HTTP/1.1 head parser and chunked framing tracker; pure
  *   proxy.c  the connections: accept, route, proxy, errors, timeouts
+ *   pool.c   idle keep-alive connections to upstreams
+ *   addr.c   socket addresses and the listening socket
  *   main.c   options, logging, context, loop
  */
 #ifndef MINPAAS_ROUTER_H
