@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, start minpaas (foreground)
 #   make test       install what is missing, build, run unit and e2e tests
 #   make SANITIZE=address,undefined   sanitizer build (build-asan/)
+#   make install    binaries and the client under PREFIX (/usr/local)
 
 CC      ?= cc
 PKGS     = libssh libgit2 libcurl jansson lmdb libarchive
@@ -47,7 +48,7 @@ UNIT_EXTRA_OBJ = $(UNIT_EXTRA:%.c=$(B)/%.o)
 
 RUNTIME_FILES = $(sort $(wildcard runtimes/*/Dockerfile runtimes/*/*.sh))
 
-.PHONY: all run test unit unit-bins router-tools e2e deps docker stack clean format
+.PHONY: all run test unit unit-bins router-tools e2e deps docker stack clean format install
 all: $(BINS)
 
 $(B)/%.o: %.c
@@ -111,6 +112,15 @@ e2e: all
 
 test: deps
 	@sh tests/run.sh
+
+# The server's binaries and the client (contrib/minpaas, installed as
+# minpaas-client beside the admin command `minpaas`) under $(PREFIX);
+# DESTDIR for packaging.
+PREFIX ?= /usr/local
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 contrib/minpaas $(DESTDIR)$(PREFIX)/bin/minpaas-client
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
