@@ -92,7 +92,8 @@ router_nofile(void)
 static int
 router_run(struct router *rt)
 {
-	int64_t now, last = ev_now(), stop_by = 0;
+	int64_t now, last = ev_now(), checked = ev_now(), stop_by = 0;
+	int dead;
 
 	for (;;) {
 		if (router_quit && !rt->stopping) {
@@ -111,6 +112,16 @@ router_run(struct router *rt)
 		if (now - last >= ROUTER_TICK) {
 			conn_sweep(rt, now);
 			last = now;
+		}
+		/* a process killed while reading leaves a slot that pins old
+		 * pages; nobody else may ever clear it while we run */
+		if (now - checked >= ROUTER_READER_CHECK) {
+			if ((dead = state_reader_check(rt->st)) == -1)
+				log_warn("%s", err_msg());
+			else if (dead > 0)
+				log_info(
+				    "cleared %d stale LMDB reader(s)", dead);
+			checked = now;
 		}
 	}
 	if (rt->nconns)
@@ -135,8 +146,9 @@ router_worker(const struct router_settings *set, int lfd)
 	}
 	rt->set = *set;
 	rt->lfd = lfd;
-	if (state_open(&st, home_dir()) == -1 ||
-	    state_reader_new(&rt->reader, st) == -1 ||
+	if (state_open(&st, home_dir()) == 0)
+		rt->st = st;
+	if (st == NULL || state_reader_new(&rt->reader, st) == -1 ||
 	    ev_loop_new(&rt->loop) == -1 || conn_start(rt) == -1) {
 		log_error("%s", err_msg());
 		goto out;

@@ -57,6 +57,7 @@
 #define ROUTER_TIMEOUT_LINGER   2000    /* draining a client after an error */
 #define ROUTER_TIMEOUT_SHUTDOWN 10000   /* in-flight work after SIGTERM */
 #define ROUTER_TICK             250     /* how often deadlines are checked */
+#define ROUTER_READER_CHECK     60000   /* ms between stale-reader sweeps */
 
 #define ROUTER_DEFAULT_PORT     8080
 #define ROUTER_DEFAULT_BIND     "0.0.0.0"
@@ -218,6 +219,7 @@ void router_settings_init(struct router_settings *s);
 struct router {
 	struct router_settings set;
 	struct ev_loop *loop;
+	struct state *st;
 	struct state_reader *reader;
 	struct pool *pool;
 	int lfd;           /* listening socket, -1 once closed */

@@ -371,3 +371,13 @@ state_reader_route(struct state_reader *r, const char *host, size_t hostlen,
 	mdb_txn_reset(r->txn);
 	return rc;
 }
+
+int
+state_reader_check(struct state *st)
+{
+	int dead = 0, rc;
+
+	if ((rc = mdb_reader_check(st->env, &dead)) != 0)
+		return state_lmdb_error(rc, "reader check");
+	return dead;
+}

@@ -223,6 +223,10 @@ struct state_reader;
 
 int state_reader_new(struct state_reader **out, struct state *st);
 void state_reader_free(struct state_reader *r);
+/* Clears reader slots left by processes that died; long-running processes
+ * call it now and then (e.g. every minute). Returns how many were cleared,
+ * or -1 with err_set(). */
+int state_reader_check(struct state *st);
 /* host need not be NUL-terminated; it must already be lower-case. */
 int state_reader_route(struct state_reader *r, const char *host, size_t hostlen,
     struct state_route *out);
