@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -85,6 +86,10 @@ spool(struct tarsrc *t, int in)
 	char path[HOME_MAXPATH], buf[TARSRC_CHUNK];
 	ssize_t n;
 
+	if (home_path(path, sizeof path, "run") == -1)
+		return -1;
+	if (mkdir(path, 0750) == -1 && errno != EEXIST)
+		return err_set("cannot create '%s': %s", path, strerror(errno));
 	if (home_path(path, sizeof path, "run/tar.XXXXXX") == -1)
 		return -1;
 	if ((t->fd = mkstemp(path)) == -1)
