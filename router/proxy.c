@@ -350,6 +350,9 @@ conn_error(struct conn *c, int status, const char *detail)
 	if (status == 404)
 		n = snprintf(
 		    body, sizeof body, "No app is deployed at this address.\n");
+	else if (status == 503 && detail == NULL)
+		n = snprintf(body, sizeof body,
+		    "This app is stopped. Its owner can start it again.\n");
 	else if (detail)
 		n = snprintf(body, sizeof body, "%d %s: %s\n", status,
 		    http_reason(status), detail);
@@ -720,8 +723,11 @@ conn_request(struct conn *c, struct http_head *h)
 		log_error("route lookup for %s: %s", x->host, err_msg());
 		return conn_error(c, 502, "route lookup failed");
 	}
-	if (rv != 0 || x->route.nupstreams <= 0)
+	if (rv != 0)
 		return conn_error(c, 404, NULL);
+	/* a route with no upstream is an app that was stopped (ps:stop) */
+	if (x->route.nupstreams <= 0)
+		return conn_error(c, 503, NULL);
 	if (h->framing == HTTP_BODY_LENGTH && h->length > rt->set.max_body)
 		return conn_error(c, 413, "request body too large");
 	if (x->route.nupstreams > STATE_MAXUPSTREAMS)

@@ -4,6 +4,7 @@
  * release does, so the router can be driven without Docker.
  *
  *   minpaas-route-set HOST APP UPSTREAM...    e.g. a.localhost a 127.0.0.1:9000
+ *   minpaas-route-set HOST APP                (no upstream: a stopped app)
  *   minpaas-route-set -d HOST
  */
 #include <stdio.h>
@@ -20,9 +21,9 @@ main(int argc, char **argv)
 	struct state_route r;
 	int i, rc = 1;
 
-	if (argc < 3 || (strcmp(argv[1], "-d") != 0 && argc < 4)) {
+	if (argc < 3) {
 		fprintf(stderr,
-		    "usage: minpaas-route-set HOST APP UPSTREAM...\n"
+		    "usage: minpaas-route-set HOST APP [UPSTREAM...]\n"
 		    "       minpaas-route-set -d HOST\n");
 		return 2;
 	}

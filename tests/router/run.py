@@ -234,12 +234,13 @@ def main():
 
     def route(host, which):
         target = {"A": ups["A"].port, "B": ups["B"].port}.get(which)
-        addr = "127.0.0.1:%d" % target if target else which
-        subprocess.run([route_set, host, "app", addr], env=env, check=True)
+        addr = ["127.0.0.1:%d" % target] if target else [which] if which else []
+        subprocess.run([route_set, host, "app"] + addr, env=env, check=True)
 
     route("app.test", "A")
     route("b.test", "B")
     route("dead.test", "127.0.0.1:1")
+    route("stopped.test", "")
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
