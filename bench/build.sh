@@ -16,7 +16,7 @@ now() { date +%s.%N; }
 write_app() {
 	case $1 in
 	python)
-		python3 - <<'PY'
+		[ -d wheels ] || python3 - <<'PY'
 import zipfile, os
 os.makedirs("wheels", exist_ok=True)
 files = {"benchlib.py": "X = 1\n",
