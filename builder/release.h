@@ -26,7 +26,7 @@
 #define RELEASE_PROBE_REPLY_MS     2000 /* wait for a status line once in */
 #define RELEASE_INSPECT_MS         200  /* how often the container is checked */
 #define RELEASE_DRAIN_MS           2000 /* old release keeps serving after swap */
-#define RELEASE_PORT_TRIES         5    /* host ports tried when one is taken */
+#define RELEASE_PORT_TRIES         32   /* host ports tried when one is taken */
 #define RELEASE_MAXHEALTHPATH      256 /* fits state_release.healthcheck */
 #define RELEASE_MAXAPPJSON         (256 * 1024) /* app.json read at most */
 
