@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "builder/docker.h"
+#include "builder/procs.h"
 #include "builder/release.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
@@ -107,6 +108,7 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
     const char *cause, const struct state_env *env, uint32_t *number)
 {
 	struct state_release src, rel;
+	struct state_app cur;
 	struct docker *d = NULL;
 	int rc, status = 1;
 
@@ -141,10 +143,21 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 		state_release_put(ctx->st, &rel);
 		goto out;
 	}
+	if (state_app_get(ctx->st, app, &cur) != 0)
+		cur.release = 0;
 	fflush(stdout);
 	/* release_deploy prints the reason and the app's last lines */
 	if (release_deploy(ctx->st, d, &rel, stdout) == -1)
 		goto out;
+	/* the other process types (worker:, ...) follow the new release:
+	 * started from `from`'s list, the previously live ones stopped */
+	if (procs_restart(ctx->st, d, &rel, from, stdout) == -1 ||
+	    (cur.release != 0 && cur.release != rel.number &&
+	        procs_stop_release(ctx->st, d, app, cur.release) == -1)) {
+		cmd_fail(1, "v%u serves, but its other processes: %s",
+		    rel.number, err_msg());
+		goto out;
+	}
 	status = 0;
 out:
 	fflush(stdout);

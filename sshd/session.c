@@ -535,8 +535,10 @@ taken:
 static int
 sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 {
+	/* the settings the hook reads from its environment */
 	static const char *pass[] = {"MINPAAS_DOMAIN", "MINPAAS_HEALTH_TIMEOUT",
-	    "MINPAAS_STACK_IMAGE", "DOCKER_SOCKET"};
+	    "MINPAAS_STACK_IMAGE", "MINPAAS_IMAGE_PYTHON", "MINPAAS_IMAGE_NODE",
+	    "MINPAAS_IMAGE_STATIC", "MINPAAS_BUILD_TIMEOUT", "DOCKER_SOCKET"};
 	struct state_app app;
 	char dir[HOME_MAXPATH];
 	size_t i;
