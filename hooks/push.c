@@ -377,6 +377,40 @@ collect_images(struct push *p, struct docker *d)
 	docker_image_prune(d, "minpaas.app");
 }
 
+/*
+ * The health-check path of an app.json at the root (Dokku's format:
+ * healthchecks.web[].path), into p->rel.healthcheck; none is fine. -1 (the
+ * push fails) when app.json is there but unreadable or wrong.
+ */
+static int
+read_healthcheck(struct push *p, const struct runtime_tree *rt)
+{
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = rt->read(rt->arg, "app.json", &json, &len);
+	if (rc == 1)
+		return 0;
+	if (rc == 0 && len > RELEASE_MAXAPPJSON)
+		rc = err_set(
+		    "app.json is larger than %d bytes", RELEASE_MAXAPPJSON);
+	if (rc == 0)
+		rc = release_healthcheck_parse(
+		    json, len, p->rel.healthcheck, sizeof p->rel.healthcheck);
+	free(json);
+	if (rc == -1) {
+		FAIL(p, "app.json: %s", err_msg());
+		snprintf(p->reason, sizeof p->reason, "app.json is not valid");
+		return -1;
+	}
+	if (p->rel.healthcheck[0] != '\0')
+		DETAIL(p,
+		    "health check: GET %s must answer 2xx or 3xx (app.json)",
+		    p->rel.healthcheck);
+	return 0;
+}
+
 static int
 deploy(struct push *p, struct source *src)
 {
@@ -402,6 +436,8 @@ deploy(struct push *p, struct source *src)
 			goto out;
 		}
 		STEP(p, "Detected %s", rr.name);
+		if (read_healthcheck(p, &rt) == -1)
+			goto out;
 	}
 	if (rr.command[0] != '\0')
 		DETAIL(p, "Procfile web: %s", rr.command);
