@@ -1,0 +1,31 @@
+#!/bin/sh
+# Disk: the images of the last 5 releases of an app are kept for rollback;
+# older ones are removed after a successful deploy, so a busy app does not
+# fill the disk.
+. "$(dirname "$0")/lib.sh"
+
+APP=$(app_name busy)
+STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}
+
+minpaas_start
+
+test_expect_success 'seven releases leave the images of the last five' '
+	git init -q -b main app && cd app &&
+	git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$APP" &&
+	for i in 1 2 3 4 5 6 7; do
+		printf "FROM %s\nRUN echo build %s >/build\nCMD [\"python3\", \"-m\", \"http.server\", \"5000\"]\n" "$STACK" "$i" >Dockerfile &&
+		git add Dockerfile && git commit -qm "v$i" &&
+		git push -q minpaas main || return 1
+	done &&
+	docker images --format "{{.Tag}}" "minpaas/$APP" | sort >tags &&
+	printf "v3\nv4\nv5\nv6\nv7\n" >expect &&
+	test_cmp expect tags
+'
+
+test_expect_success 'a rollback to the oldest kept release still works' '
+	mp_ssh rollback "$APP" v3 >rollback.out 2>&1 &&
+	cat rollback.out &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "http://$APP.localhost:$HTTP_PORT/")" = 200
+'
+
+test_done
