@@ -980,6 +980,131 @@ out:
 	return rc;
 }
 
+/* --- exec ---------------------------------------------------------------- */
+
+/* POSTs body to path and returns the string field `field` of the JSON answer
+ * (201/200) in out; DOCKER_NOTFOUND on 404. */
+static int
+docker_post_id(struct docker *d, const char *path, json_t *body,
+    const char *field, char *out, size_t outlen)
+{
+	struct docker_req r = {0};
+	json_t *o = NULL;
+	char *text;
+	const char *v;
+	int rc = -1;
+
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
+		return err_set("out of memory");
+	if (docker_call(d, &r, "POST", path, text) == -1)
+		goto out;
+	if (r.status == 404) {
+		rc = (docker_error(&r), DOCKER_NOTFOUND);
+		goto out;
+	}
+	if (r.status != 200 && r.status != 201) {
+		docker_error(&r);
+		goto out;
+	}
+	if (field == NULL) {
+		rc = 0;
+		goto out;
+	}
+	o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
+	if ((v = json_string_value(json_object_get(o, field))) == NULL ||
+	    docker_check_id(v) == -1) {
+		err_set("docker: no %s in the answer to %s", field, path);
+		goto out;
+	}
+	snprintf(out, outlen, "%s", v);
+	rc = 0;
+out:
+	json_decref(o);
+	free(text);
+	docker_req_release(&r);
+	return rc;
+}
+
+int
+docker_container_exec(struct docker *d, const char *id, const char *const *argv,
+    int timeout_ms, int *exit_code)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH], eid[80];
+	json_t *body, *cmd, *o = NULL;
+	struct timespec ts, pause = {0, 20 * 1000000L};
+	int64_t deadline;
+	size_t i;
+	int rc;
+
+	if (docker_check_id(id) == -1)
+		return -1;
+	if ((cmd = json_array()) == NULL)
+		return err_set("out of memory");
+	for (i = 0; argv[i]; i++)
+		if (json_array_append_new(cmd, json_string(argv[i])) == -1) {
+			json_decref(cmd);
+			return err_set("exec: arguments must be UTF-8");
+		}
+	body = json_pack("{s:o, s:b, s:b}", "Cmd", cmd, "AttachStdout", 0,
+	    "AttachStderr", 0);
+	if (body == NULL)
+		return err_set("out of memory");
+	snprintf(path, sizeof path, "/containers/%s/exec", id);
+	rc = docker_post_id(d, path, body, "Id", eid, sizeof eid);
+	json_decref(body);
+	if (rc != 0)
+		return rc;
+	if ((body = json_pack("{s:b, s:b}", "Detach", 1, "Tty", 0)) == NULL)
+		return err_set("out of memory");
+	snprintf(path, sizeof path, "/exec/%s/start", eid);
+	rc = docker_post_id(d, path, body, NULL, NULL, 0);
+	json_decref(body);
+	if (rc != 0)
+		return rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline =
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	snprintf(path, sizeof path, "/exec/%s/json", eid);
+	for (;;) {
+		rc = -1;
+		if (docker_call(d, &r, "GET", path, NULL) == -1)
+			break;
+		if (r.status != 200) {
+			docker_error(&r);
+			break;
+		}
+		o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
+		if (o == NULL) {
+			err_set("docker: exec inspect answer is not JSON");
+			break;
+		}
+		if (!json_is_true(json_object_get(o, "Running"))) {
+			*exit_code = (int)json_integer_value(
+			    json_object_get(o, "ExitCode"));
+			rc = 0;
+			break;
+		}
+		json_decref(o);
+		o = NULL;
+		docker_req_release(&r);
+		memset(&r, 0, sizeof r);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >=
+		    deadline) {
+			/* still running: as good as failed, this time */
+			*exit_code = -1;
+			rc = 0;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	json_decref(o);
+	docker_req_release(&r);
+	return rc;
+}
+
 /* --- logs ---------------------------------------------------------------- */
 
 struct docker_logctx {

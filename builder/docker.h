@@ -113,6 +113,14 @@ struct docker_state {
 int docker_container_inspect(
     struct docker *d, const char *id, struct docker_state *out);
 
+/*
+ * Runs argv in the running container (docker exec, detached) and waits up
+ * to timeout_ms for it to end: 0 with *exit_code set (-1 when it was still
+ * running at the deadline), DOCKER_NOTFOUND, or -1 with err_set().
+ */
+int docker_container_exec(struct docker *d, const char *id,
+    const char *const *argv, int timeout_ms, int *exit_code);
+
 /* Receives log bytes; stream is 1 for stdout, 2 for stderr. Return non-zero
  * to stop following. */
 typedef int (*docker_log_fn)(

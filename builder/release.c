@@ -183,8 +183,69 @@ release_health_timeout(void)
 }
 
 /*
+ * The argv of a command health check ("exec:" + a JSON array of strings)
+ * into a NULL-terminated array whose strings point into *owner (free it
+ * with json_decref); NULL with err_set() when it is not one.
+ */
+static const char **
+release_exec_argv(const char *check, json_t **owner)
+{
+	const char **argv;
+	json_t *a, *v;
+	size_t i;
+
+	*owner = NULL;
+	if (strncmp(check, RELEASE_EXEC_PREFIX, strlen(RELEASE_EXEC_PREFIX)))
+		return NULL;
+	a = json_loads(check + strlen(RELEASE_EXEC_PREFIX), 0, NULL);
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		json_decref(a);
+		err_set("invalid health-check command");
+		return NULL;
+	}
+	if ((argv = calloc(json_array_size(a) + 1, sizeof *argv)) == NULL) {
+		json_decref(a);
+		err_set("out of memory");
+		return NULL;
+	}
+	json_array_foreach(a, i, v)
+	{
+		if ((argv[i] = json_string_value(v)) == NULL) {
+			free(argv);
+			json_decref(a);
+			err_set("invalid health-check command");
+			return NULL;
+		}
+	}
+	*owner = a;
+	return argv;
+}
+
+/* 1 when the check command exits 0 in the container; 0 when not (yet);
+ * -1 on a Docker error. */
+static int
+release_exec_probe(struct docker *d, const char *id, const char *check)
+{
+	const char **argv;
+	json_t *owner;
+	int code = -1, rc;
+
+	if ((argv = release_exec_argv(check, &owner)) == NULL)
+		return -1;
+	rc = docker_container_exec(d, id, argv, RELEASE_EXEC_TIMEOUT_MS, &code);
+	free(argv);
+	json_decref(owner);
+	if (rc == DOCKER_NOTFOUND)
+		return err_set("the app's container vanished");
+	/* a container that is not running (409) is caught by inspect */
+	return rc == 0 ? code == 0 : 0;
+}
+
+/*
  * Polls until the app answers (0, *ms set to how long it took) or fails
  * (-1 with the reason in err_msg()): it exited, or the timeout passed.
+ * path is "" (any HTTP answer on /), an HTTP path (2xx or 3xx), or a
+ * command run in the container ("exec:[...]", exit status 0).
  */
 static int
 release_wait_up(struct docker *d, const char *id, uint16_t port,
@@ -192,13 +253,19 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 {
 	struct docker_state ds;
 	int64_t start = release_now_ms(), deadline, next_inspect, t;
-	int timeout = release_health_timeout(), rc;
+	int timeout = release_health_timeout(), rc, up;
+	int exec = strncmp(path, RELEASE_EXEC_PREFIX,
+	               strlen(RELEASE_EXEC_PREFIX)) == 0;
 
 	deadline = start + (int64_t)timeout * 1000;
 	next_inspect = start + RELEASE_INSPECT_MS;
 	for (;;) {
 		t = release_now_ms();
-		if (release_probe(port, host, path, deadline)) {
+		up = exec ? release_exec_probe(d, id, path)
+		          : release_probe(port, host, path, deadline);
+		if (up == -1)
+			return -1;
+		if (up) {
 			*ms = release_now_ms() - start;
 			return 0;
 		}
@@ -213,6 +280,11 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 				return err_set("the app exited with status %d",
 				    ds.exit_code);
 		}
+		if (release_now_ms() >= deadline && exec)
+			return err_set(
+			    "the health-check command did not exit 0 "
+			    "within %d s",
+			    timeout);
 		if (release_now_ms() >= deadline && path[0] != '\0')
 			return err_set("the app did not answer 2xx or 3xx on "
 			               "%.256s within %d s",
@@ -221,8 +293,10 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 			return err_set("the app did not answer HTTP on $PORT "
 			               "within %d s",
 			    timeout);
-		release_sleep_ms(
-		    t + RELEASE_HEALTH_INTERVAL_MS - release_now_ms());
+		release_sleep_ms(t +
+		                 (exec ? RELEASE_EXEC_INTERVAL_MS
+		                       : RELEASE_HEALTH_INTERVAL_MS) -
+		                 release_now_ms());
 	}
 }
 
@@ -499,7 +573,11 @@ release_deploy(
 		goto fail;
 	if (release_start(st, d, rel, name, out) == -1)
 		goto fail;
-	if (rel->healthcheck[0])
+	if (strncmp(rel->healthcheck, RELEASE_EXEC_PREFIX,
+	        strlen(RELEASE_EXEC_PREFIX)) == 0)
+		DETAIL(out, "waiting for %s to exit 0 in the container",
+		    rel->healthcheck + strlen(RELEASE_EXEC_PREFIX));
+	else if (rel->healthcheck[0])
 		DETAIL(out, "waiting for %s to answer 2xx or 3xx on $PORT",
 		    rel->healthcheck);
 	else
@@ -557,8 +635,20 @@ int
 release_healthcheck_valid(const char *path)
 {
 	size_t i, n = strlen(path);
+	const char **argv;
+	json_t *owner;
 
-	if (n == 0 || n >= RELEASE_MAXHEALTHPATH || path[0] != '/')
+	if (n >= RELEASE_MAXHEALTHPATH)
+		return 0;
+	if (strncmp(path, RELEASE_EXEC_PREFIX, strlen(RELEASE_EXEC_PREFIX)) ==
+	    0) {
+		if ((argv = release_exec_argv(path, &owner)) == NULL)
+			return 0;
+		free(argv);
+		json_decref(owner);
+		return 1;
+	}
+	if (n == 0 || path[0] != '/')
 		return 0;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)path[i] <= 0x20 ||
@@ -567,11 +657,61 @@ release_healthcheck_valid(const char *path)
 	return 1;
 }
 
+/*
+ * A Dokku "command" check (an array of strings, or one string run by
+ * /bin/sh -c) into out as "exec:" + a JSON array. 0, or -1 with err_set().
+ */
+static int
+release_healthcheck_command(json_t *command, size_t i, char *out, size_t outlen)
+{
+	json_t *argv, *v;
+	char *text = NULL;
+	size_t j;
+	int rc = -1;
+
+	if (json_is_string(command))
+		argv = json_pack("[s, s, O]", "/bin/sh", "-c", command);
+	else
+		argv = json_deep_copy(command);
+	if (!json_is_array(argv) || json_array_size(argv) == 0) {
+		err_set("app.json: healthchecks.web[%zu].command must be a "
+		        "string or an array of strings",
+		    i);
+		goto out;
+	}
+	json_array_foreach(argv, j, v)
+	{
+		if (!json_is_string(v)) {
+			err_set("app.json: healthchecks.web[%zu].command must "
+			        "be a string or an array of strings",
+			    i);
+			goto out;
+		}
+	}
+	if ((text = json_dumps(argv, JSON_COMPACT)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	if ((size_t)snprintf(out, outlen, "%s%s", RELEASE_EXEC_PREFIX, text) >=
+	        outlen ||
+	    strlen(out) >= RELEASE_MAXHEALTHPATH) {
+		err_set("app.json: health-check command too long (at most %d "
+		        "bytes as JSON)",
+		    RELEASE_MAXHEALTHPATH - 8);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	json_decref(argv);
+	return rc;
+}
+
 int
 release_healthcheck_parse(
     const char *json, size_t len, char *out, size_t outlen)
 {
-	json_t *root, *web, *check, *type, *path;
+	json_t *root, *web, *check, *type, *path, *command;
 	json_error_t e;
 	size_t i;
 	int rc = -1;
@@ -588,10 +728,16 @@ release_healthcheck_parse(
 	{
 		type = json_object_get(check, "type");
 		path = json_object_get(check, "path");
+		command = json_object_get(check, "command");
 		if (type != NULL &&
 		    (!json_is_string(type) ||
 		        strcmp(json_string_value(type), "startup") != 0))
 			continue;
+		if (path == NULL && command != NULL) {
+			rc = release_healthcheck_command(
+			    command, i, out, outlen);
+			goto out;
+		}
 		if (path == NULL)
 			continue;
 		if (!json_is_string(path) ||

@@ -25,6 +25,9 @@
 #define RELEASE_PROBE_CONNECT_MS   200  /* per-try TCP connect timeout */
 #define RELEASE_PROBE_REPLY_MS     2000 /* wait for a status line once in */
 #define RELEASE_INSPECT_MS         200  /* how often the container is checked */
+#define RELEASE_EXEC_INTERVAL_MS   250  /* between health-check commands */
+#define RELEASE_EXEC_TIMEOUT_MS    5000 /* one health-check command at most */
+#define RELEASE_EXEC_PREFIX        "exec:" /* a command check, JSON argv */
 #define RELEASE_DRAIN_MS           2000 /* old release keeps serving after swap */
 #define RELEASE_PORT_TRIES         32   /* host ports tried when one is taken */
 #define RELEASE_MAXHEALTHPATH      256 /* fits state_release.healthcheck */
@@ -44,17 +47,19 @@ int release_deploy(
     struct state *st, struct docker *d, struct state_release *rel, FILE *out);
 
 /*
- * The health-check path of an app.json, read as Dokku reads it: the first
- * entry of healthchecks.web whose type is "startup" (or has no type) and has
- * a "path". Writes the path to out ("" when the file sets none). Returns 0,
- * or -1 with err_set() when the JSON does not parse or the path is not a
- * valid one (see release_healthcheck_valid).
+ * The health check of an app.json, read as Dokku reads it: the first entry
+ * of healthchecks.web whose type is "startup" (or has no type) and has a
+ * "path" (written to out as is) or a "command" (an array of strings, or a
+ * string for /bin/sh -c; written as RELEASE_EXEC_PREFIX + a JSON array, run
+ * in the container until it exits 0). out is "" when the file sets none.
+ * Returns 0, or -1 with err_set() when the JSON does not parse or the check
+ * is not a valid one (see release_healthcheck_valid).
  */
 int release_healthcheck_parse(
     const char *json, size_t len, char *out, size_t outlen);
 
-/* 1 when path starts with '/', holds only visible ASCII and fits
- * RELEASE_MAXHEALTHPATH; else 0. */
+/* 1 when check is a path that starts with '/' and holds only visible ASCII,
+ * or a RELEASE_EXEC_PREFIX command, and fits RELEASE_MAXHEALTHPATH; else 0. */
 int release_healthcheck_valid(const char *path);
 
 #endif

@@ -404,7 +404,11 @@ read_healthcheck(struct push *p, const struct runtime_tree *rt)
 		snprintf(p->reason, sizeof p->reason, "app.json is not valid");
 		return -1;
 	}
-	if (p->rel.healthcheck[0] != '\0')
+	if (strncmp(p->rel.healthcheck, RELEASE_EXEC_PREFIX,
+	        strlen(RELEASE_EXEC_PREFIX)) == 0)
+		DETAIL(p, "health check: %s must exit 0 (app.json)",
+		    p->rel.healthcheck + strlen(RELEASE_EXEC_PREFIX));
+	else if (p->rel.healthcheck[0] != '\0')
 		DETAIL(p,
 		    "health check: GET %s must answer 2xx or 3xx (app.json)",
 		    p->rel.healthcheck);

@@ -64,4 +64,23 @@ test_expect_success 'an invalid app.json fails the push with a reason' '
 	test "$(get)" = one
 '
 
+test_expect_success 'a command check runs in the container until it exits 0' '
+	cd app && git reset -q --hard HEAD~1 && write_app four 0 &&
+	printf "import os, time\nos.path.exists(\"/tmp/ready\") or open(\"/tmp/count\", \"a\").write(\"x\")\nraise SystemExit(0 if len(open(\"/tmp/count\").read()) >= 3 else 1)\n" >check.py &&
+	printf "{\"healthchecks\": {\"web\": [{\"type\": \"startup\", \"command\": [\"python3\", \"/app/check.py\"]}]}}\n" >app.json &&
+	git add check.py app.json && git commit -qam four &&
+	git push minpaas main >"$TEST_ROOT/push4.out" 2>&1 &&
+	cat "$TEST_ROOT/push4.out" &&
+	grep -q "health check: \[\"python3\",\"/app/check.py\"\] must exit 0" "$TEST_ROOT/push4.out" &&
+	test "$(get)" = four
+'
+
+test_expect_success 'a command check that keeps failing fails the push' '
+	cd app && printf "raise SystemExit(1)\n" >check.py && git commit -qam five &&
+	test_must_fail git push minpaas main >"$TEST_ROOT/push5.out" 2>&1 &&
+	cat "$TEST_ROOT/push5.out" &&
+	grep -q "health-check command did not exit 0" "$TEST_ROOT/push5.out" &&
+	test "$(get)" = four
+'
+
 test_done
