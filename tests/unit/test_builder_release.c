@@ -38,9 +38,21 @@ test_appjson(void **ctx)
 	                     p),
 	    0);
 	assert_string_equal(p, "/ready?full=1");
-	/* a startup check without a path (a command, or a bare uptime) */
+	/* a command check, as an array or as a string for /bin/sh -c */
 	assert_int_equal(parse("{\"healthchecks\":{\"web\":[{\"type\":"
 	                       "\"startup\",\"command\":[\"true\"]}]}}",
+	                     p),
+	    0);
+	assert_string_equal(p, "exec:[\"true\"]");
+	assert_true(release_healthcheck_valid(p));
+	assert_int_equal(parse("{\"healthchecks\":{\"web\":[{\"command\":"
+	                       "\"test -f /tmp/up\"}]}}",
+	                     p),
+	    0);
+	assert_string_equal(p, "exec:[\"/bin/sh\",\"-c\",\"test -f /tmp/up\"]");
+	/* a startup check with neither is skipped */
+	assert_int_equal(parse("{\"healthchecks\":{\"web\":[{\"type\":"
+	                       "\"startup\",\"attempts\":3}]}}",
 	                     p),
 	    0);
 	assert_string_equal(p, "");
@@ -63,6 +75,12 @@ test_appjson_errors(void **ctx)
 	    parse("{\"healthchecks\":{\"web\":[{\"path\":\"/a b\"}]}}", p), -1);
 	assert_int_equal(
 	    parse("{\"healthchecks\":{\"web\":[{\"path\":7}]}}", p), -1);
+	assert_int_equal(
+	    parse("{\"healthchecks\":{\"web\":[{\"command\":[]}]}}", p), -1);
+	assert_int_equal(
+	    parse("{\"healthchecks\":{\"web\":[{\"command\":[1]}]}}", p), -1);
+	assert_false(release_healthcheck_valid("exec:[]"));
+	assert_false(release_healthcheck_valid("exec:nope"));
 }
 
 static void
