@@ -3,7 +3,8 @@
 # state in .minpaas/ (git-ignored). On first run it makes sure the current
 # user has an SSH key (creating one if there is none), registers it as an
 # admin key, adds a `Host minpaas` entry to ~/.ssh/config so that
-# `ssh minpaas apps` and `git remote add minpaas minpaas:<app>` work, and
+# `ssh minpaas apps` and `git remote add minpaas minpaas:<app>` work, trusts
+# minpaas's host key for localhost in ~/.ssh/known_hosts, and
 # installs a `minpaas` command in /usr/local/bin when run as root.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,5 +43,20 @@ if ! grep -qs '^Host minpaas$' "$HOME/.ssh/config"; then
 	mkdir -p "$HOME/.ssh"
 	printf '\nHost minpaas\n\tHostName localhost\n\tPort %s\n\tUser git\n\tIdentityFile %s\n\tStrictHostKeyChecking accept-new\n' \
 		"$SSH_PORT" "$key" >>"$HOME/.ssh/config"
+fi
+# The host key sshd uses (it would make the same on first start), made here
+# so that it can be trusted for localhost before the first push.
+hostkey="$MINPAAS_HOME/ssh_host_ed25519_key"
+if [ ! -f "$hostkey" ]; then
+	mkdir -p "$MINPAAS_HOME"
+	(umask 077 && ssh-keygen -q -t ed25519 -N '' -C minpaas -f "$hostkey")
+fi
+known="$HOME/.ssh/known_hosts"
+pub=$(ssh-keygen -y -f "$hostkey" | cut -d' ' -f1,2)
+entry="[localhost]:$SSH_PORT $pub"
+[ "$SSH_PORT" = 22 ] && entry="localhost $pub"
+if ! grep -qsxF "$entry" "$known"; then
+	echo "-----> Trusting minpaas's host key for localhost:$SSH_PORT in $known"
+	printf '%s\n' "$entry" >>"$known"
 fi
 exec "$bin/minpaas" up --ssh-port "$SSH_PORT" --http-port "$HTTP_PORT" --domain "$DOMAIN"
