@@ -4,7 +4,8 @@
 #   make run        install what is missing, build, start minpaas (foreground)
 #   make test       install what is missing, build, run unit and e2e tests
 #   make SANITIZE=address,undefined   sanitizer build (build-asan/)
-#   make install    binaries and the client under PREFIX (/usr/local)
+#   make install    the server's binaries and the client under PREFIX
+#   make install-client   only the client, as `minpaas` (a developer's machine)
 
 CC      ?= cc
 PKGS     = libssh libgit2 libcurl jansson lmdb libarchive
@@ -48,7 +49,7 @@ UNIT_EXTRA_OBJ = $(UNIT_EXTRA:%.c=$(B)/%.o)
 
 RUNTIME_FILES = $(sort $(wildcard runtimes/*/Dockerfile runtimes/*/*.sh))
 
-.PHONY: all run test unit unit-bins router-tools e2e deps docker stack clean format install
+.PHONY: all run test unit unit-bins router-tools e2e deps docker stack clean format install install-client
 all: $(BINS)
 
 $(B)/%.o: %.c
@@ -121,6 +122,11 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 contrib/minpaas $(DESTDIR)$(PREFIX)/bin/minpaas-client
+
+# On a developer's machine the client is `minpaas` (no admin command there).
+install-client:
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 contrib/minpaas $(DESTDIR)$(PREFIX)/bin/minpaas
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
