@@ -518,8 +518,8 @@ state_release_new(struct state *st, struct state_release *rel)
 }
 
 int
-state_release_new_env(struct state *st, struct state_release *rel,
-    const struct state_env *env)
+state_release_new_env(
+    struct state *st, struct state_release *rel, const struct state_env *env)
 {
 	static const struct state_env none = {0, NULL};
 

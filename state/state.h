@@ -96,8 +96,8 @@ int state_release_new(struct state *st, struct state_release *rel);
 struct state_env;
 /* As state_release_new, with env as the release's snapshot (a rollback
  * runs the old release's env). */
-int state_release_new_env(struct state *st, struct state_release *rel,
-    const struct state_env *env);
+int state_release_new_env(
+    struct state *st, struct state_release *rel, const struct state_env *env);
 int state_release_put(struct state *st, const struct state_release *rel);
 int state_release_get(struct state *st, const char *app, uint32_t number,
     struct state_release *out);
@@ -210,8 +210,8 @@ int state_env_update(struct state *st, const char *app, const char *const *set,
 void state_env_release(struct state_env *env);
 /* The env snapshot release app/number runs with (state_env_release it);
  * STATE_NOTFOUND when the release has none. */
-int state_release_env(struct state *st, const char *app, uint32_t number,
-    struct state_env *out);
+int state_release_env(
+    struct state *st, const char *app, uint32_t number, struct state_env *out);
 
 /* --- the router's per-request reader -------------------------------------- */
 /*

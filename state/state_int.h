@@ -17,10 +17,10 @@ enum {
 	DB_ROUTES,
 	DB_PORTS,
 	DB_META,
-	DB_ENV,    /* app NUL KEY -> value */
-	DB_RELENV, /* app NUL big-endian u32 -> "KEY=VAL\0KEY=VAL\0" */
-	DB_BUILDLOG, /* app NUL big-endian u32 -> build log (state/buildlog.c) */
-	DB_PROCS,    /* app NUL big-endian u32 -> process list (state/buildlog.c) */
+	DB_ENV,      /* app NUL KEY -> value */
+	DB_RELENV,   /* app NUL big-endian u32 -> "KEY=VAL\0KEY=VAL\0" */
+	DB_BUILDLOG, /* app NUL be32 -> build log (state/buildlog.c) */
+	DB_PROCS,    /* app NUL be32 -> process list (state/buildlog.c) */
 	DB_DOMAINS,  /* custom hostname -> app (state/domains.c) */
 	DB_ACCESS,   /* app NUL key fingerprint -> "1" (state/access.c) */
 	STATE_NDBS
