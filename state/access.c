@@ -31,76 +31,47 @@ access_key(char *key, const char *app, const char *fp, size_t *len)
 int
 state_access_grant(struct state *st, const char *app, const char *fp)
 {
-	MDB_txn *txn;
 	char key[ACCESS_MAXKEY];
 	size_t len;
-	int rc;
 
 	if (access_key(key, app, fp, &len) == -1)
 		return -1;
-	if (state_txn_begin(st, 1, &txn) == -1)
-		return -1;
-	rc = state_put_raw(
-	    txn, st, DB_ACCESS, key, len, "1", 1, MDB_NOOVERWRITE);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_put_one(st, DB_ACCESS, key, len, "1", 1, MDB_NOOVERWRITE);
 }
 
 int
 state_access_revoke(struct state *st, const char *app, const char *fp)
 {
-	MDB_txn *txn;
 	char key[ACCESS_MAXKEY];
 	size_t len;
-	int rc;
 
 	if (access_key(key, app, fp, &len) == -1)
 		return -1;
-	if (state_txn_begin(st, 1, &txn) == -1)
-		return -1;
-	if ((rc = state_del_raw(txn, st, DB_ACCESS, key, len)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_del_one(st, DB_ACCESS, key, len);
+}
+
+/* Whether grant k is of the key fingerprint fp (whatever the app). */
+static int
+grant_of_key(const MDB_val *k, const MDB_val *v, const char *fp)
+{
+	const char *nul = memchr(k->mv_data, '\0', k->mv_size);
+	size_t fn = strlen(fp);
+
+	return nul != NULL &&
+	       (size_t)((const char *)k->mv_data + k->mv_size - nul - 1) ==
+	           fn &&
+	       memcmp(nul + 1, fp, fn) == 0;
 }
 
 int
 state_access_revoke_key(struct state *st, const char *fp)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t fn = strlen(fp);
-	const char *nul;
-	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
-	if ((rc = mdb_cursor_open(txn, st->dbi[DB_ACCESS], &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return state_lmdb_error(rc, "cursor");
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		nul = memchr(k.mv_data, '\0', k.mv_size);
-		if (nul == NULL ||
-		    (size_t)((const char *)k.mv_data + k.mv_size - nul - 1) !=
-		        fn ||
-		    memcmp(nul + 1, fp, fn) != 0)
-			continue;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return state_lmdb_error(rc, "delete");
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(
+	    txn, state_del_matching(txn, st, DB_ACCESS, grant_of_key, fp));
 }
 
 int

@@ -9,50 +9,43 @@
 #include "state/buildlog.h"
 #include "state/state_int.h"
 
-/* "app\0" + big-endian number, as the releases db keys its records. */
-static int
-relkey(const char *app, uint32_t number, char *key, size_t *keylen)
+/*
+ * Writes the key of app/number ("app\0" + big-endian number, as the
+ * releases db keys its records) into key: its length, or 0 for a bad name.
+ */
+static size_t
+relkey(const char *app, uint32_t number, char *key)
 {
 	size_t n = strlen(app);
 
-	if (n == 0 || n >= 32)
-		return err_set("invalid app name '%s'", app);
-	memcpy(key, app, n + 1);
-	key[n + 1] = (char)(number >> 24);
-	key[n + 2] = (char)(number >> 16);
-	key[n + 3] = (char)(number >> 8);
-	key[n + 4] = (char)number;
-	*keylen = n + 5;
-	return 0;
+	if (n == 0 || n >= sizeof(((struct state_app *)0)->name)) {
+		err_set("invalid app name '%s'", app);
+		return 0;
+	}
+	return state_relkey(key, app, number);
 }
 
 static int
 put(struct state *st, int db, const char *app, uint32_t number,
     const char *text, size_t len)
 {
-	MDB_txn *txn;
-	char key[40];
+	char key[STATE_RELKEY_MAX];
 	size_t keylen;
 
-	if (relkey(app, number, key, &keylen) == -1 ||
-	    state_txn_begin(st, 1, &txn) == -1)
+	if ((keylen = relkey(app, number, key)) == 0)
 		return -1;
-	if (state_put_raw(txn, st, db, key, keylen, text, len, 0) != 0) {
-		mdb_txn_abort(txn);
-		return -1;
-	}
-	return state_txn_commit(txn);
+	return state_put_one(st, db, key, keylen, text, len, 0);
 }
 
 static int
 get(struct state *st, int db, const char *app, uint32_t number, char **out,
     size_t *len)
 {
-	char key[40];
+	char key[STATE_RELKEY_MAX];
 	size_t keylen;
 
 	*out = NULL;
-	if (relkey(app, number, key, &keylen) == -1)
+	if ((keylen = relkey(app, number, key)) == 0)
 		return -1;
 	return state_get_copy(st, db, key, keylen, out, len);
 }

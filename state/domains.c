@@ -127,28 +127,23 @@ state_domain_add(struct state *st, const char *app, const char *host,
 	if ((size_t)snprintf(gen, sizeof gen, "%s.%s", app, domain) >=
 	    sizeof gen) {
 		rc = 0;
-		goto commit;
+		goto out;
 	}
 	k.mv_data = gen;
 	k.mv_size = strlen(gen);
 	rc = mdb_get(txn, st->dbi[DB_ROUTES], &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		rc = 0; /* never deployed: the first swap writes it */
-		goto commit;
+		goto out;
 	}
 	if (rc != 0) {
 		rc = state_lmdb_error(rc, "get");
 		goto out;
 	}
-	if ((rc = state_route_decode(v.mv_data, v.mv_size, &route)) != 0)
-		goto out;
-	if ((rc = state_route_write(txn, st, host, &route)) != 0)
-		goto out;
-commit:
-	return state_txn_commit(txn);
+	if ((rc = state_route_decode(v.mv_data, v.mv_size, &route)) == 0)
+		rc = state_route_write(txn, st, host, &route);
 out:
-	mdb_txn_abort(txn);
-	return rc;
+	return state_txn_end(txn, rc);
 }
 
 int
@@ -177,11 +172,7 @@ state_domain_remove(struct state *st, const char *app, const char *host)
 		if (rc == STATE_NOTFOUND)
 			rc = 0;
 	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
 }
 
 int

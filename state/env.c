@@ -50,9 +50,9 @@ env_key(char *out, const char *app, const char *key, size_t keylen)
 	return n + 1 + keylen;
 }
 
-/* Reads app's variables inside txn into out. */
-static int
-env_read(MDB_txn *txn, struct state *st, const char *app, struct state_env *out)
+int
+state_env_read(
+    MDB_txn *txn, struct state *st, const char *app, struct state_env *out)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -105,7 +105,7 @@ state_env_get(struct state *st, const char *app, struct state_env *out)
 
 	if (state_txn_begin(st, 0, &txn) == -1)
 		return -1;
-	rc = env_read(txn, st, app, out);
+	rc = state_env_read(txn, st, app, out);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -155,7 +155,7 @@ state_env_update(struct state *st, const char *app, const char *const *set,
 		    env_key(key, app, *p, eq - *p), eq + 1, strlen(eq + 1), 0);
 	}
 	if (rc == 0 && after)
-		rc = env_read(txn, st, app, after);
+		rc = state_env_read(txn, st, app, after);
 	if (rc == 0 && after && after->n > STATE_MAXENVVARS) {
 		state_env_release(after);
 		rc = err_set("more than %d config vars", STATE_MAXENVVARS);

@@ -74,8 +74,9 @@ app_encode(const struct state_app *a)
 }
 
 static int
-app_decode(const char *text, size_t len, struct state_app *a)
+app_decode(const char *text, size_t len, void *arg)
 {
+	struct state_app *a = arg;
 	json_t *o = load_json(text, len);
 
 	if (o == NULL)
@@ -95,15 +96,8 @@ app_decode(const char *text, size_t len, struct state_app *a)
 int
 state_app_get(struct state *st, const char *name, struct state_app *out)
 {
-	char *v;
-	size_t n;
-	int rc;
-
-	if ((rc = state_get_copy(st, DB_APPS, name, strlen(name), &v, &n)))
-		return rc;
-	rc = app_decode(v, n, out);
-	free(v);
-	return rc;
+	return state_get_decoded(
+	    st, DB_APPS, name, strlen(name), app_decode, out);
 }
 
 static int
@@ -116,11 +110,7 @@ app_write(struct state *st, const struct state_app *app, unsigned flags)
 		return -1;
 	rc = put_json(txn, st, DB_APPS, app->name, strlen(app->name),
 	    app_encode(app), flags);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
 }
 
 int
@@ -133,29 +123,6 @@ int
 state_app_put(struct state *st, const struct state_app *app)
 {
 	return app_write(st, app, 0);
-}
-
-/* Deletes every key of db for which match(key, value, arg) is true. */
-static int
-del_matching(MDB_txn *txn, struct state *st, int db,
-    int (*match)(const MDB_val *, const MDB_val *, const char *),
-    const char *arg)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
-		return state_lmdb_error(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (match(&k, &v, arg) && (rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return state_lmdb_error(rc, "delete");
-	return 0;
 }
 
 static int
@@ -203,28 +170,24 @@ state_app_delete(struct state *st, const char *name)
 		return -1;
 	rc = state_del_raw(txn, st, DB_APPS, name, strlen(name));
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_RELEASES, release_of, name);
+		rc = state_del_matching(txn, st, DB_RELEASES, release_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_RELENV, release_of, name);
+		rc = state_del_matching(txn, st, DB_RELENV, release_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_PORTS, value_is, name);
+		rc = state_del_matching(txn, st, DB_PORTS, value_is, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_ROUTES, route_of, name);
+		rc = state_del_matching(txn, st, DB_ROUTES, route_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_ENV, env_of, name);
+		rc = state_del_matching(txn, st, DB_ENV, env_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_BUILDLOG, release_of, name);
+		rc = state_del_matching(txn, st, DB_BUILDLOG, release_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_PROCS, release_of, name);
+		rc = state_del_matching(txn, st, DB_PROCS, release_of, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_DOMAINS, value_is, name);
+		rc = state_del_matching(txn, st, DB_DOMAINS, value_is, name);
 	if (rc == 0)
-		rc = del_matching(txn, st, DB_ACCESS, env_of, name);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+		rc = state_del_matching(txn, st, DB_ACCESS, env_of, name);
+	return state_txn_end(txn, rc);
 }
 
 /*
@@ -285,17 +248,11 @@ done:
 	return 0;
 }
 
-static int
-app_decode_void(const char *text, size_t len, void *a)
-{
-	return app_decode(text, len, a);
-}
-
 int
 state_app_list(struct state *st, struct state_app **out, size_t *n)
 {
-	return list_records(st, DB_APPS, NULL, 0, 0, sizeof **out,
-	    app_decode_void, (void **)out, n);
+	return list_records(
+	    st, DB_APPS, NULL, 0, 0, sizeof **out, app_decode, (void **)out, n);
 }
 
 /* --- keys ----------------------------------------------------------------- */
@@ -335,25 +292,13 @@ state_key_add(struct state *st, const struct state_key *key)
 		        "name", key->name, "role", key->role, "pubkey",
 		        key->pubkey, "created", (json_int_t)key->created),
 		    MDB_NOOVERWRITE);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
 }
 
 int
 state_key_get(struct state *st, const char *fp, struct state_key *out)
 {
-	char *v;
-	size_t n;
-	int rc;
-
-	if ((rc = state_get_copy(st, DB_KEYS, fp, strlen(fp), &v, &n)))
-		return rc;
-	rc = key_decode(v, n, out);
-	free(v);
-	return rc;
+	return state_get_decoded(st, DB_KEYS, fp, strlen(fp), key_decode, out);
 }
 
 int
@@ -377,11 +322,7 @@ state_key_remove(struct state *st, const char *name)
 	rc = state_del_raw(txn, st, DB_KEYNAMES, name, strlen(name));
 	if (rc == 0)
 		rc = state_del_raw(txn, st, DB_KEYS, fp, strlen(fp));
-	if (rc != 0 && rc != STATE_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc == STATE_NOTFOUND ? 0 : rc);
 }
 
 int
@@ -392,21 +333,6 @@ state_key_list(struct state *st, struct state_key **out, size_t *n)
 }
 
 /* --- releases ------------------------------------------------------------- */
-
-/* key: app NUL big-endian u32 number */
-static size_t
-release_key(char *key, const char *app, uint32_t number)
-{
-	size_t n = strlen(app);
-
-	memcpy(key, app, n);
-	key[n] = '\0';
-	key[n + 1] = (char)(number >> 24);
-	key[n + 2] = (char)(number >> 16);
-	key[n + 3] = (char)(number >> 8);
-	key[n + 4] = (char)number;
-	return n + 5;
-}
 
 static json_t *
 release_encode(const struct state_release *r)
@@ -455,7 +381,7 @@ release_write(MDB_txn *txn, struct state *st, const struct state_release *r,
 	if (strlen(r->app) == 0 || r->number == 0)
 		return err_set("state: release without app or number");
 	return put_json(txn, st, DB_RELEASES, key,
-	    release_key(key, r->app, r->number), release_encode(r), flags);
+	    state_relkey(key, r->app, r->number), release_encode(r), flags);
 }
 
 /* Numbers and stores rel with its env snapshot (env, or the app's current
@@ -479,7 +405,7 @@ release_new(
 		return state_lmdb_error(rc, "cursor");
 	}
 	/* the app's highest number sits just before app NUL ff ff ff ff */
-	klen = release_key(key, rel->app, UINT32_MAX);
+	klen = state_relkey(key, rel->app, UINT32_MAX);
 	k.mv_size = klen;
 	k.mv_data = key;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -504,11 +430,7 @@ release_new(
 	rc = release_write(txn, st, rel, MDB_NOOVERWRITE);
 	if (rc == 0)
 		rc = state_relenv_put(txn, st, rel->app, rel->number, env);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
 }
 
 int
@@ -530,34 +452,22 @@ int
 state_release_put(struct state *st, const struct state_release *rel)
 {
 	MDB_txn *txn;
-	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
-	if ((rc = release_write(txn, st, rel, 0)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, release_write(txn, st, rel, 0));
 }
 
 int
 state_release_get(struct state *st, const char *app, uint32_t number,
     struct state_release *out)
 {
-	char key[64], *v;
-	size_t n;
-	int rc;
+	char key[STATE_RELKEY_MAX];
 
 	if (strlen(app) >= sizeof out->app)
 		return STATE_NOTFOUND;
-	rc = state_get_copy(
-	    st, DB_RELEASES, key, release_key(key, app, number), &v, &n);
-	if (rc != 0)
-		return rc;
-	rc = release_decode(v, n, out);
-	free(v);
-	return rc;
+	return state_get_decoded(st, DB_RELEASES, key,
+	    state_relkey(key, app, number), release_decode, out);
 }
 
 int
@@ -603,8 +513,8 @@ state_route_decode(const char *v, size_t len, struct state_route *out)
 	return 0;
 }
 
-static int
-route_write(MDB_txn *txn, struct state *st, const char *host,
+int
+state_route_write(MDB_txn *txn, struct state *st, const char *host,
     const struct state_route *r)
 {
 	char val[sizeof r->app + STATE_MAXUPSTREAMS * sizeof r->upstream[0]];
@@ -619,13 +529,6 @@ route_write(MDB_txn *txn, struct state *st, const char *host,
 		    val + len, sizeof val - len, "\t%s", r->upstream[i]);
 	return state_put_raw(
 	    txn, st, DB_ROUTES, host, strlen(host), val, len, 0);
-}
-
-int
-state_route_write(MDB_txn *txn, struct state *st, const char *host,
-    const struct state_route *route)
-{
-	return route_write(txn, st, host, route);
 }
 
 int
@@ -667,27 +570,22 @@ state_route_set_app(
 	else if (rc > 0)
 		rc = state_lmdb_error(rc, "cursor");
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = route_write(txn, st, hosts[i], route);
+		rc = state_route_write(txn, st, hosts[i], route);
 	free(hosts);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
+}
+
+static int
+route_decode(const char *text, size_t len, void *out)
+{
+	return state_route_decode(text, len, out);
 }
 
 int
 state_route_get(struct state *st, const char *host, struct state_route *out)
 {
-	char *v;
-	size_t n;
-	int rc;
-
-	if ((rc = state_get_copy(st, DB_ROUTES, host, strlen(host), &v, &n)))
-		return rc;
-	rc = state_route_decode(v, n, out);
-	free(v);
-	return rc;
+	return state_get_decoded(
+	    st, DB_ROUTES, host, strlen(host), route_decode, out);
 }
 
 int
@@ -695,30 +593,16 @@ state_route_put(
     struct state *st, const char *host, const struct state_route *route)
 {
 	MDB_txn *txn;
-	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
-	if ((rc = route_write(txn, st, host, route)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, state_route_write(txn, st, host, route));
 }
 
 int
 state_route_delete(struct state *st, const char *host)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if (state_txn_begin(st, 1, &txn) == -1)
-		return -1;
-	if ((rc = state_del_raw(txn, st, DB_ROUTES, host, strlen(host)))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_del_one(st, DB_ROUTES, host, strlen(host));
 }
 
 int
@@ -752,13 +636,9 @@ state_release_activate(struct state *st, const struct state_release *rel,
 		rc = put_json(txn, st, DB_APPS, app.name, strlen(app.name),
 		    app_encode(&app), 0);
 	if (rc == 0)
-		rc = route_write(txn, st, host, route);
+		rc = state_route_write(txn, st, host, route);
 	/* the custom domains follow the swap in the same write */
 	if (rc == 0)
 		rc = state_domain_routes_txn(txn, st, rel->app, route);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_txn_end(txn, rc);
 }

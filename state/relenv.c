@@ -11,21 +11,6 @@
 #include "common/err.h"
 #include "state/state_int.h"
 
-/* key: app NUL big-endian u32 number, as for the release record */
-static size_t
-relenv_key(char *key, const char *app, uint32_t number)
-{
-	size_t n = strlen(app);
-
-	memcpy(key, app, n);
-	key[n] = '\0';
-	key[n + 1] = (char)(number >> 24);
-	key[n + 2] = (char)(number >> 16);
-	key[n + 3] = (char)(number >> 8);
-	key[n + 4] = (char)number;
-	return n + 5;
-}
-
 /* Grows *blob to hold need more bytes. */
 static int
 relenv_grow(char **blob, size_t *cap, size_t len, size_t need)
@@ -59,43 +44,12 @@ relenv_add(char **blob, size_t *cap, size_t *len, const void *key,
 	return 0;
 }
 
-/* The app's current config (DB_ENV) read inside txn as a blob. */
-static int
-relenv_current(MDB_txn *txn, struct state *st, const char *app, char **blob,
-    size_t *cap, size_t *len)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t plen = strlen(app) + 1;
-	int rc;
-
-	if ((rc = mdb_cursor_open(txn, st->dbi[DB_ENV], &cur)) != 0)
-		return state_lmdb_error(rc, "cursor");
-	k.mv_size = plen;
-	k.mv_data = (void *)app;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= plen || memcmp(k.mv_data, app, plen) != 0)
-			break;
-		if (memchr(v.mv_data, '\0', v.mv_size) != NULL)
-			continue; /* cannot be stored by state_env_update */
-		if (relenv_add(blob, cap, len, (char *)k.mv_data + plen,
-		        k.mv_size - plen, v.mv_data, v.mv_size) == -1) {
-			mdb_cursor_close(cur);
-			return -1;
-		}
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return state_lmdb_error(rc, "cursor");
-	return 0;
-}
-
 int
 state_relenv_put(MDB_txn *txn, struct state *st, const char *app,
     uint32_t number, const struct state_env *env)
 {
-	char key[sizeof(((struct state_app *)0)->name) + 5];
+	struct state_env current = {0, NULL};
+	char key[STATE_RELKEY_MAX];
 	char *blob = NULL;
 	const char *eq;
 	size_t cap = 0, len = 0, i;
@@ -104,26 +58,27 @@ state_relenv_put(MDB_txn *txn, struct state *st, const char *app,
 	if (strlen(app) >= sizeof(((struct state_app *)0)->name))
 		return err_set("invalid app name");
 	if (env == NULL) {
-		if (relenv_current(txn, st, app, &blob, &cap, &len) == -1)
+		if (state_env_read(txn, st, app, &current) == -1)
+			return -1;
+		env = &current;
+	}
+	for (i = 0; i < env->n; i++) {
+		if ((eq = strchr(env->vars[i], '=')) == NULL ||
+		    eq == env->vars[i]) {
+			err_set(
+			    "env entry '%.64s' is not KEY=VALUE", env->vars[i]);
 			goto out;
-	} else {
-		for (i = 0; i < env->n; i++) {
-			if ((eq = strchr(env->vars[i], '=')) == NULL ||
-			    eq == env->vars[i]) {
-				err_set("env entry '%.64s' is not KEY=VALUE",
-				    env->vars[i]);
-				goto out;
-			}
-			if (relenv_add(&blob, &cap, &len, env->vars[i],
-			        (size_t)(eq - env->vars[i]), eq + 1,
-			        strlen(eq + 1)) == -1)
-				goto out;
 		}
+		if (relenv_add(&blob, &cap, &len, env->vars[i],
+		        (size_t)(eq - env->vars[i]), eq + 1,
+		        strlen(eq + 1)) == -1)
+			goto out;
 	}
 	rc = state_put_raw(txn, st, DB_RELENV, key,
-	    relenv_key(key, app, number), blob ? blob : "", len, 0);
+	    state_relkey(key, app, number), blob ? blob : "", len, 0);
 out:
 	free(blob);
+	state_env_release(&current);
 	return rc;
 }
 
@@ -131,7 +86,7 @@ int
 state_release_env(
     struct state *st, const char *app, uint32_t number, struct state_env *out)
 {
-	char key[sizeof(((struct state_app *)0)->name) + 5], *blob, *p, *end;
+	char key[STATE_RELKEY_MAX], *blob, *p, *end;
 	size_t len, n = 0, i;
 	int rc;
 
@@ -140,7 +95,7 @@ state_release_env(
 	if (strlen(app) >= sizeof(((struct state_app *)0)->name))
 		return STATE_NOTFOUND;
 	rc = state_get_copy(
-	    st, DB_RELENV, key, relenv_key(key, app, number), &blob, &len);
+	    st, DB_RELENV, key, state_relkey(key, app, number), &blob, &len);
 	if (rc != 0)
 		return rc;
 	end = blob + len;

@@ -1,6 +1,7 @@
 /*
- * state/state.c: the LMDB environment and its named databases; the only file
- * of minpaas (with state/records.c) that calls mdb_*.
+ * state/state.c: the LMDB environment and its named databases, and the
+ * small transaction helpers the other files of state/ (the only ones of
+ * minpaas that call mdb_*) build on.
  *
  * Guarantees: every value handed out is a copy made before its transaction
  * ended; every write is one short transaction; a process opens the
@@ -131,6 +132,16 @@ state_txn_commit(MDB_txn *txn)
 }
 
 int
+state_txn_end(MDB_txn *txn, int rc)
+{
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return state_txn_commit(txn);
+}
+
+int
 state_get_copy(struct state *st, int db, const void *key, size_t keylen,
     char **out, size_t *outlen)
 {
@@ -192,6 +203,79 @@ state_del_raw(
 	return 0;
 }
 
+int
+state_get_decoded(struct state *st, int db, const void *key, size_t keylen,
+    int (*decode)(const char *, size_t, void *), void *out)
+{
+	char *v;
+	size_t n;
+	int rc;
+
+	if ((rc = state_get_copy(st, db, key, keylen, &v, &n)) != 0)
+		return rc;
+	rc = decode(v, n, out);
+	free(v);
+	return rc;
+}
+
+int
+state_put_one(struct state *st, int db, const void *key, size_t keylen,
+    const void *val, size_t vallen, unsigned flags)
+{
+	MDB_txn *txn;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	return state_txn_end(
+	    txn, state_put_raw(txn, st, db, key, keylen, val, vallen, flags));
+}
+
+int
+state_del_one(struct state *st, int db, const void *key, size_t keylen)
+{
+	MDB_txn *txn;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	return state_txn_end(txn, state_del_raw(txn, st, db, key, keylen));
+}
+
+int
+state_del_matching(MDB_txn *txn, struct state *st, int db,
+    int (*match)(const MDB_val *, const MDB_val *, const char *),
+    const char *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0)
+		return state_lmdb_error(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (match(&k, &v, arg) && (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return state_lmdb_error(rc, "delete");
+	return 0;
+}
+
+size_t
+state_relkey(char *key, const char *app, uint32_t number)
+{
+	size_t n = strlen(app);
+
+	memcpy(key, app, n);
+	key[n] = '\0';
+	key[n + 1] = (char)(number >> 24);
+	key[n + 2] = (char)(number >> 16);
+	key[n + 3] = (char)(number >> 8);
+	key[n + 4] = (char)number;
+	return n + 5;
+}
+
 /* --- meta ----------------------------------------------------------------- */
 
 int
@@ -217,18 +301,8 @@ state_meta_get(struct state *st, const char *key, char *out, size_t outlen)
 int
 state_meta_set(struct state *st, const char *key, const char *value)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if (state_txn_begin(st, 1, &txn) == -1)
-		return -1;
-	rc = state_put_raw(
-	    txn, st, DB_META, key, strlen(key), value, strlen(value), 0);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_put_one(
+	    st, DB_META, key, strlen(key), value, strlen(value), 0);
 }
 
 /* --- ports ---------------------------------------------------------------- */
@@ -272,12 +346,8 @@ state_port_alloc(struct state *st, const char *app, uint16_t *port)
 	key[0] = want >> 8;
 	key[1] = want & 0xff;
 	rc = state_put_raw(txn, st, DB_PORTS, key, 2, app, strlen(app), 0);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
+	if ((rc = state_txn_end(txn, rc)) != 0)
 		return rc;
-	}
-	if (state_txn_commit(txn) == -1)
-		return -1;
 	*port = (uint16_t)want;
 	return 0;
 }
@@ -285,18 +355,9 @@ state_port_alloc(struct state *st, const char *app, uint16_t *port)
 int
 state_port_free(struct state *st, uint16_t port)
 {
-	MDB_txn *txn;
 	unsigned char key[2] = {port >> 8, port & 0xff};
-	int rc;
 
-	if (state_txn_begin(st, 1, &txn) == -1)
-		return -1;
-	rc = state_del_raw(txn, st, DB_PORTS, key, 2);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return state_txn_commit(txn);
+	return state_del_one(st, DB_PORTS, key, 2);
 }
 
 /* --- the router's reader -------------------------------------------------- */

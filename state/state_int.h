@@ -31,16 +31,54 @@ struct state {
 	MDB_dbi dbi[STATE_NDBS];
 };
 
+/* Key bytes of a release-keyed record: app NUL big-endian u32 number. */
+#define STATE_RELKEY_MAX (sizeof(((struct state_app *)0)->name) + 5)
+
+/* Records "state: <what>: <LMDB's message>" and returns -1. */
 int state_lmdb_error(int rc, const char *what);
+/* Begins a transaction (a write one when write is set), adopting a map
+ * grown by another process. */
 int state_txn_begin(struct state *st, int write, MDB_txn **txn);
 int state_txn_commit(MDB_txn *txn);
+/*
+ * Ends txn as rc says: commits it when rc is 0 and returns what the commit
+ * returns, aborts it and returns rc otherwise. The tail of every write.
+ */
+int state_txn_end(MDB_txn *txn, int rc);
 /* Copies the value of key in db into a malloc'd NUL-terminated *out. */
 int state_get_copy(struct state *st, int db, const void *key, size_t keylen,
     char **out, size_t *outlen);
+/*
+ * Reads the value of key in db and hands it to decode(text, len, out):
+ * STATE_NOTFOUND, -1, or what decode returns.
+ */
+int state_get_decoded(struct state *st, int db, const void *key, size_t keylen,
+    int (*decode)(const char *, size_t, void *), void *out);
+/* mdb_put inside txn: 0, STATE_EXISTS (with MDB_NOOVERWRITE) or -1. */
 int state_put_raw(MDB_txn *txn, struct state *st, int db, const void *key,
     size_t keylen, const void *val, size_t vallen, unsigned flags);
+/* mdb_del inside txn: 0, STATE_NOTFOUND or -1. */
 int state_del_raw(
     MDB_txn *txn, struct state *st, int db, const void *key, size_t keylen);
+/* state_put_raw in a write transaction of its own. */
+int state_put_one(struct state *st, int db, const void *key, size_t keylen,
+    const void *val, size_t vallen, unsigned flags);
+/* state_del_raw in a write transaction of its own. */
+int state_del_one(struct state *st, int db, const void *key, size_t keylen);
+/* Deletes inside txn every record of db for which match(key, value, arg)
+ * is true. */
+int state_del_matching(MDB_txn *txn, struct state *st, int db,
+    int (*match)(const MDB_val *, const MDB_val *, const char *),
+    const char *arg);
+/*
+ * Writes the key of release (app, number) into key (STATE_RELKEY_MAX bytes)
+ * and returns its length; the caller has checked that app fits.
+ */
+size_t state_relkey(char *key, const char *app, uint32_t number);
+
+/* Reads app's config inside txn into out, "KEY=VALUE" each (state/env.c). */
+int state_env_read(
+    MDB_txn *txn, struct state *st, const char *app, struct state_env *out);
 
 /*
  * Stores the env snapshot of release (app, number) inside txn: env, or the
