@@ -211,6 +211,83 @@ docker_req_release(struct docker_req *r)
 	buf_release(&r->resp);
 }
 
+/* What a 404 answer means to docker_expect. */
+enum docker_on404 {
+	DOCKER_404_ERROR,  /* an error like any other: -1 */
+	DOCKER_404_QUIET,  /* DOCKER_NOTFOUND, no message recorded */
+	DOCKER_404_RECORD, /* DOCKER_NOTFOUND, the daemon's message recorded */
+};
+
+/*
+ * Maps the status of r's answer: 0 when it is ok or ok2, DOCKER_NOTFOUND for
+ * a 404 as on404 says, otherwise -1 with the daemon's message.
+ */
+static int
+docker_expect(
+    const struct docker_req *r, long ok, long ok2, enum docker_on404 on404)
+{
+	if (r->status == ok || r->status == ok2)
+		return 0;
+	if (r->status == 404 && on404 != DOCKER_404_ERROR) {
+		if (on404 == DOCKER_404_RECORD)
+			docker_error(r);
+		return DOCKER_NOTFOUND;
+	}
+	return docker_error(r);
+}
+
+/* A small request whose answer is only its status, read by docker_expect. */
+static int
+docker_call_status(struct docker *d, const char *method, const char *path,
+    long ok, long ok2, enum docker_on404 on404)
+{
+	struct docker_req r = {0};
+	int rc;
+
+	if ((rc = docker_call(d, &r, method, path, NULL)) == 0)
+		rc = docker_expect(&r, ok, ok2, on404);
+	docker_req_release(&r);
+	return rc;
+}
+
+/*
+ * POSTs body (stolen; NULL means memory ran out) to path and, when field is
+ * set, returns that string field of the JSON answer (200 or 201) in out.
+ * DOCKER_NOTFOUND on 404, with the daemon's message recorded.
+ */
+static int
+docker_post_json(struct docker *d, const char *path, json_t *body,
+    const char *field, char *out, size_t outlen)
+{
+	struct docker_req r = {0};
+	json_t *o = NULL;
+	char *text;
+	const char *v;
+	int rc;
+
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		return err_set("out of memory");
+	if ((rc = docker_call(d, &r, "POST", path, text)) != 0)
+		goto out;
+	if ((rc = docker_expect(&r, 200, 201, DOCKER_404_RECORD)) != 0 ||
+	    field == NULL)
+		goto out;
+	o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
+	v = json_string_value(json_object_get(o, field));
+	if (v == NULL || !docker_name_valid(v)) {
+		rc = err_set("docker: no %s in the answer to %s", field, path);
+		goto out;
+	}
+	snprintf(out, outlen, "%s", v);
+out:
+	json_decref(o);
+	free(text);
+	docker_req_release(&r);
+	return rc;
+}
+
 /* --- version negotiation ------------------------------------------------- */
 
 /* "1.41" -> 1041; -1 when it is not a version. */
@@ -576,56 +653,34 @@ out:
 	return rc;
 }
 
-int
-docker_image_exists(struct docker *d, const char *name)
+/* METHOD /images/<name><suffix>: 0 on 200, DOCKER_NOTFOUND on 404. */
+static int
+docker_image_call(
+    struct docker *d, const char *method, const char *name, const char *suffix)
 {
-	struct docker_req r = {0};
 	char path[DOCKER_MAXPATH];
-	int rc = -1;
 
 	if (!docker_image_valid(name))
 		return err_set("invalid image name '%s'", name ? name : "");
-	snprintf(path, sizeof path, "/images/%s/json", name);
-	if (docker_call(d, &r, "GET", path, NULL) == -1)
-		goto out;
-	if (r.status == 200)
-		rc = 0;
-	else if (r.status == 404)
-		rc = DOCKER_NOTFOUND;
-	else
-		docker_error(&r);
-out:
-	docker_req_release(&r);
-	return rc;
+	snprintf(path, sizeof path, "/images/%s%s", name, suffix);
+	return docker_call_status(d, method, path, 200, 200, DOCKER_404_QUIET);
+}
+
+int
+docker_image_exists(struct docker *d, const char *name)
+{
+	return docker_image_call(d, "GET", name, "/json");
 }
 
 int
 docker_image_remove(struct docker *d, const char *name)
 {
-	struct docker_req r = {0};
-	char path[DOCKER_MAXPATH];
-	int rc = -1;
-
-	if (!docker_image_valid(name))
-		return err_set("invalid image name '%s'", name ? name : "");
-	snprintf(path, sizeof path, "/images/%s", name);
-	if (docker_call(d, &r, "DELETE", path, NULL) == -1)
-		goto out;
-	if (r.status == 200)
-		rc = 0;
-	else if (r.status == 404)
-		rc = DOCKER_NOTFOUND;
-	else
-		docker_error(&r);
-out:
-	docker_req_release(&r);
-	return rc;
+	return docker_image_call(d, "DELETE", name, "");
 }
 
 int
 docker_image_prune(struct docker *d, const char *label)
 {
-	struct docker_req r = {0};
 	char path[DOCKER_MAXPATH];
 	json_t *f;
 	char *text = NULL, *esc = NULL;
@@ -638,17 +693,11 @@ docker_image_prune(struct docker *d, const char *label)
 		goto out;
 	}
 	snprintf(path, sizeof path, "/images/prune?filters=%s", esc);
-	if (docker_call(d, &r, "POST", path, NULL) == -1)
-		goto out;
-	if (r.status == 200)
-		rc = 0;
-	else
-		docker_error(&r);
+	rc = docker_call_status(d, "POST", path, 200, 200, DOCKER_404_ERROR);
 out:
 	curl_free(esc);
 	free(text);
 	json_decref(f);
-	docker_req_release(&r);
 	return rc;
 }
 
@@ -782,12 +831,9 @@ docker_container_create(
 		    spec->name);
 	else
 		snprintf(path, sizeof path, "/containers/create");
-	if (docker_call(d, &r, "POST", path, text) == -1)
+	if (docker_call(d, &r, "POST", path, text) == -1 ||
+	    docker_expect(&r, 201, 201, DOCKER_404_ERROR) == -1)
 		goto out;
-	if (r.status != 201) {
-		docker_error(&r);
-		goto out;
-	}
 	resp = json_loadb(r.resp.data, r.resp.len, 0, NULL);
 	newid = json_string_value(json_object_get(resp, "Id"));
 	if (newid == NULL || strlen(newid) >= idlen) {
@@ -812,7 +858,7 @@ docker_container_post(
 {
 	struct docker_req r = {0};
 	char path[DOCKER_MAXPATH];
-	int rc = -1;
+	int rc;
 
 	if (docker_check_id(id) == -1)
 		return -1;
@@ -820,15 +866,8 @@ docker_container_post(
 	r.method = "POST";
 	r.path = path;
 	r.timeout = timeout;
-	if (docker_perform(d, &r) == -1)
-		goto out;
-	if (r.status == 204 || r.status == 304)
-		rc = 0;
-	else if (r.status == 404)
-		rc = (docker_error(&r), DOCKER_NOTFOUND);
-	else
-		docker_error(&r);
-out:
+	if ((rc = docker_perform(d, &r)) == 0)
+		rc = docker_expect(&r, 204, 304, DOCKER_404_RECORD);
 	docker_req_release(&r);
 	return rc;
 }
@@ -845,34 +884,15 @@ int
 docker_container_set_restart(
     struct docker *d, const char *id, const char *policy)
 {
-	struct docker_req r = {0};
 	char path[DOCKER_MAXPATH];
-	json_t *body;
-	char *text = NULL;
-	int rc = -1;
 
 	if (docker_check_id(id) == -1)
 		return -1;
-	body = json_pack("{s:{s:s, s:i}}", "RestartPolicy", "Name", policy,
-	    "MaximumRetryCount", 0);
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL) {
-		err_set("out of memory");
-		goto out;
-	}
 	snprintf(path, sizeof path, "/containers/%s/update", id);
-	if (docker_call(d, &r, "POST", path, text) == -1)
-		goto out;
-	if (r.status == 200)
-		rc = 0;
-	else if (r.status == 404)
-		rc = (docker_error(&r), DOCKER_NOTFOUND);
-	else
-		docker_error(&r);
-out:
-	free(text);
-	json_decref(body);
-	docker_req_release(&r);
-	return rc;
+	return docker_post_json(d, path,
+	    json_pack("{s:{s:s, s:i}}", "RestartPolicy", "Name", policy,
+	        "MaximumRetryCount", 0),
+	    NULL, NULL, 0);
 }
 
 int
@@ -890,24 +910,13 @@ docker_container_stop(struct docker *d, const char *id, int timeout)
 int
 docker_container_remove(struct docker *d, const char *id)
 {
-	struct docker_req r = {0};
 	char path[DOCKER_MAXPATH];
-	int rc = -1;
 
 	if (docker_check_id(id) == -1)
 		return -1;
 	snprintf(path, sizeof path, "/containers/%s?force=1&v=1", id);
-	if (docker_call(d, &r, "DELETE", path, NULL) == -1)
-		goto out;
-	if (r.status == 204)
-		rc = 0;
-	else if (r.status == 404)
-		rc = DOCKER_NOTFOUND;
-	else
-		docker_error(&r);
-out:
-	docker_req_release(&r);
-	return rc;
+	return docker_call_status(
+	    d, "DELETE", path, 204, 204, DOCKER_404_QUIET);
 }
 
 /* Unix seconds of an RFC 3339 time as Docker writes it; 0 for its zero
@@ -944,16 +953,10 @@ docker_container_inspect(
 	if (docker_check_id(id) == -1)
 		return -1;
 	snprintf(path, sizeof path, "/containers/%s/json", id);
-	if (docker_call(d, &r, "GET", path, NULL) == -1)
+	if ((rc = docker_call(d, &r, "GET", path, NULL)) != 0 ||
+	    (rc = docker_expect(&r, 200, 200, DOCKER_404_QUIET)) != 0)
 		goto out;
-	if (r.status == 404) {
-		rc = DOCKER_NOTFOUND;
-		goto out;
-	}
-	if (r.status != 200) {
-		docker_error(&r);
-		goto out;
-	}
+	rc = -1;
 	if ((o = json_loadb(r.resp.data, r.resp.len, 0, &jerr)) == NULL) {
 		err_set("docker: inspect answer is not JSON: %s", jerr.text);
 		goto out;
@@ -982,49 +985,6 @@ out:
 
 /* --- exec ---------------------------------------------------------------- */
 
-/* POSTs body to path and returns the string field `field` of the JSON answer
- * (201/200) in out; DOCKER_NOTFOUND on 404. */
-static int
-docker_post_id(struct docker *d, const char *path, json_t *body,
-    const char *field, char *out, size_t outlen)
-{
-	struct docker_req r = {0};
-	json_t *o = NULL;
-	char *text;
-	const char *v;
-	int rc = -1;
-
-	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
-		return err_set("out of memory");
-	if (docker_call(d, &r, "POST", path, text) == -1)
-		goto out;
-	if (r.status == 404) {
-		rc = (docker_error(&r), DOCKER_NOTFOUND);
-		goto out;
-	}
-	if (r.status != 200 && r.status != 201) {
-		docker_error(&r);
-		goto out;
-	}
-	if (field == NULL) {
-		rc = 0;
-		goto out;
-	}
-	o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
-	if ((v = json_string_value(json_object_get(o, field))) == NULL ||
-	    docker_check_id(v) == -1) {
-		err_set("docker: no %s in the answer to %s", field, path);
-		goto out;
-	}
-	snprintf(out, outlen, "%s", v);
-	rc = 0;
-out:
-	json_decref(o);
-	free(text);
-	docker_req_release(&r);
-	return rc;
-}
-
 int
 docker_container_exec(struct docker *d, const char *id, const char *const *argv,
     int timeout_ms, int *exit_code)
@@ -1048,18 +1008,12 @@ docker_container_exec(struct docker *d, const char *id, const char *const *argv,
 		}
 	body = json_pack("{s:o, s:b, s:b}", "Cmd", cmd, "AttachStdout", 0,
 	    "AttachStderr", 0);
-	if (body == NULL)
-		return err_set("out of memory");
 	snprintf(path, sizeof path, "/containers/%s/exec", id);
-	rc = docker_post_id(d, path, body, "Id", eid, sizeof eid);
-	json_decref(body);
-	if (rc != 0)
+	if ((rc = docker_post_json(d, path, body, "Id", eid, sizeof eid)) != 0)
 		return rc;
-	if ((body = json_pack("{s:b, s:b}", "Detach", 1, "Tty", 0)) == NULL)
-		return err_set("out of memory");
 	snprintf(path, sizeof path, "/exec/%s/start", eid);
-	rc = docker_post_id(d, path, body, NULL, NULL, 0);
-	json_decref(body);
+	rc = docker_post_json(d, path,
+	    json_pack("{s:b, s:b}", "Detach", 1, "Tty", 0), NULL, NULL, 0);
 	if (rc != 0)
 		return rc;
 
@@ -1069,12 +1023,9 @@ docker_container_exec(struct docker *d, const char *id, const char *const *argv,
 	snprintf(path, sizeof path, "/exec/%s/json", eid);
 	for (;;) {
 		rc = -1;
-		if (docker_call(d, &r, "GET", path, NULL) == -1)
+		if (docker_call(d, &r, "GET", path, NULL) == -1 ||
+		    docker_expect(&r, 200, 200, DOCKER_404_ERROR) == -1)
 			break;
-		if (r.status != 200) {
-			docker_error(&r);
-			break;
-		}
 		o = json_loadb(r.resp.data, r.resp.len, 0, NULL);
 		if (o == NULL) {
 			err_set("docker: exec inspect answer is not JSON");
