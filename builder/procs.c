@@ -14,6 +14,7 @@
 #include "builder/release.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/progress.h"
 #include "state/buildlog.h"
 
 struct proc_run {
@@ -115,9 +116,7 @@ procs_start(struct state *st, struct docker *d, const struct state_release *rel,
 			    procs[i].name, err_msg());
 			goto out;
 		}
-		if (out != NULL)
-			fprintf(out, "       %s: %s\n", procs[i].name,
-			    procs[i].command);
+		DETAIL(out, "%s: %s", procs[i].name, procs[i].command);
 		if (buf_printf(&list, "%s\t%.12s\t%s\n", procs[i].name,
 		        runs[nruns - 1].container, procs[i].command) == -1)
 			goto out;

@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,34 +26,9 @@
 #include "builder/release.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "common/progress.h"
 
 #define RELEASE_MAXLOGLINE 1024 /* a failed app's log line is cut here */
-
-/* --- output ----------------------------------------------------------------
- */
-
-static void release_say(FILE *out, const char *prefix, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* One line to out, flushed so that it reaches the client as it happens. */
-static void
-release_say(FILE *out, const char *prefix, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (out == NULL)
-		return;
-	fputs(prefix, out);
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
-	fflush(out);
-}
-
-#define STEP(out, ...)   release_say(out, "-----> ", __VA_ARGS__)
-#define DETAIL(out, ...) release_say(out, "       ", __VA_ARGS__)
-#define FAIL(out, ...)   release_say(out, " !     ", __VA_ARGS__)
 
 static int64_t
 release_now_ms(void)

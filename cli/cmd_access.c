@@ -14,6 +14,7 @@
 
 #include "cli/cmd_int.h"
 #include "common/err.h"
+#include "common/progress.h"
 
 int
 cmd_key_by_name(struct cmd_ctx *ctx, const char *name, struct state_key *out)
@@ -118,7 +119,7 @@ cmd_access_grant(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (rc != 0)
 		return cmd_fail(1, "%s", err_msg());
-	printf("-----> %s may now use %s\n", key.name, app.name);
+	STEP(stdout, "%s may now use %s", key.name, app.name);
 	return 0;
 }
 
@@ -142,6 +143,6 @@ cmd_access_revoke(struct cmd_ctx *ctx, int argc, char **argv)
 		    1, "%s holds no grant on %s", key.name, app.name);
 	if (rc != 0)
 		return cmd_fail(1, "%s", err_msg());
-	printf("-----> %s may no longer use %s\n", key.name, app.name);
+	STEP(stdout, "%s may no longer use %s", key.name, app.name);
 	return 0;
 }

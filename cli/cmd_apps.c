@@ -25,6 +25,7 @@
 #include "cli/cmd_int.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "common/progress.h"
 
 #define APPS_NAME_TRIES 8 /* random names tried by a bare apps:create */
 
@@ -219,10 +220,10 @@ cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv)
 		if (rc != 0)
 			return cmd_fail(1, "could not find a free app name");
 	}
-	printf("-----> Created %s\n", name);
+	STEP(stdout, "Created %s", name);
 	if (cmd_app_host(ctx->st, name, host, sizeof host) == 0) {
 		cmd_host_url(ctx->st, host, url, sizeof url);
-		printf("       %s (once deployed)\n", url);
+		DETAIL(stdout, "%s (once deployed)", url);
 	}
 	return 0;
 }
@@ -458,8 +459,7 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(1, "nothing was removed: %s", err_msg());
 	if ((fd = cmd_app_lock(app.name)) == -1)
 		goto out;
-	printf("-----> Destroying %s\n", app.name);
-	fflush(stdout);
+	STEP(stdout, "Destroying %s", app.name);
 	/* its routes first: the router answers 503, not 502, meanwhile */
 	memset(&stopped, 0, sizeof stopped);
 	snprintf(stopped.app, sizeof stopped.app, "%s", app.name);
@@ -470,25 +470,25 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	apps_remove_docker(ctx->st, d, app.name, rels, n, &left);
 	if (left > 0)
-		printf("       %d container%s could not be removed (see "
-		       "`docker ps -a --filter label=minpaas.app=%s`)\n",
+		DETAIL(stdout,
+		    "%d container%s could not be removed (see `docker ps -a "
+		    "--filter label=minpaas.app=%s`)",
 		    left, left == 1 ? "" : "s", app.name);
 	else
-		printf("       containers and images removed\n");
+		DETAIL(stdout, "containers and images removed");
 	if (apps_remove_repo(app.name) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
-	printf("       repository removed\n");
+	DETAIL(stdout, "repository removed");
 	if (state_app_delete(ctx->st, app.name) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
-	printf("       routes, domains, config, releases and access "
-	       "removed\n");
+	DETAIL(stdout, "routes, domains, config, releases and access removed");
 	if (home_path(lock, sizeof lock, "locks/%s.lock", app.name) == 0)
 		unlink(lock);
-	printf("-----> Destroyed %s\n", app.name);
+	STEP(stdout, "Destroyed %s", app.name);
 	status = 0;
 out:
 	fflush(stdout);

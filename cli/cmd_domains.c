@@ -16,6 +16,7 @@
 
 #include "cli/cmd_int.h"
 #include "common/err.h"
+#include "common/progress.h"
 
 int
 cmd_host_valid(char *host, const char **why)
@@ -167,8 +168,8 @@ cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(1, "%s is already in use by another app", host);
 	}
 	cmd_host_url(ctx->st, host, url, sizeof url);
-	printf("-----> Added %s to %s: %s\n", host, app.name, url);
-	printf("       point its DNS at this host\n");
+	STEP(stdout, "Added %s to %s: %s", host, app.name, url);
+	DETAIL(stdout, "point its DNS at this host");
 	return 0;
 }
 
@@ -189,6 +190,6 @@ cmd_domains_remove(struct cmd_ctx *ctx, int argc, char **argv)
 		    "%s is not a domain of %s ('domains %s' "
 		    "lists them)",
 		    host, app.name, app.name);
-	printf("-----> Removed %s from %s\n", host, app.name);
+	STEP(stdout, "Removed %s from %s", host, app.name);
 	return 0;
 }

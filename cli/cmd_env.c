@@ -15,6 +15,7 @@
 #include "cli/cmd_int.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "common/progress.h"
 
 char *
 cmd_env_quote(const char *s)
@@ -228,18 +229,18 @@ env_change(struct cmd_ctx *ctx, struct state_app *app, const char *const *set,
 		goto out;
 	}
 	if (restart)
-		printf("-----> %s config vars and restarting %s\n",
+		STEP(stdout, "%s config vars and restarting %s",
 		    set ? "Setting" : "Unsetting", app->name);
 	else
-		printf("-----> %s config vars on %s\n",
+		STEP(stdout, "%s config vars on %s",
 		    set ? "Setting" : "Unsetting", app->name);
 	printf("      ");
 	for (p = set ? set : unset; *p; p++)
 		printf(" %.*s", (int)strcspn(*p, "="), *p);
 	printf("\n");
 	if (!restart) {
-		printf("       stored; not restarted (--no-restart): they "
-		       "apply on the next deploy\n");
+		DETAIL(stdout, "stored; not restarted (--no-restart): they "
+		               "apply on the next deploy");
 		status = 0;
 		goto out;
 	}
@@ -249,14 +250,14 @@ env_change(struct cmd_ctx *ctx, struct state_app *app, const char *const *set,
 		goto out;
 	}
 	if (app->release == 0) {
-		printf("       %s has no release yet: they apply on the "
-		       "next deploy\n",
+		DETAIL(stdout,
+		    "%s has no release yet: they apply on the next deploy",
 		    app->name);
 		status = 0;
 		goto out;
 	}
 	if (env_equal(&before, &after)) {
-		printf("       no change: v%u keeps running\n", app->release);
+		DETAIL(stdout, "no change: v%u keeps running", app->release);
 		status = 0;
 		goto out;
 	}

@@ -17,6 +17,7 @@
 #include "builder/docker.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
+#include "common/progress.h"
 
 #define LOGS_RECHECK_MS 500 /* how often a follow looks for a new release */
 
@@ -174,10 +175,8 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 			logs_sleep_ms(LOGS_RECHECK_MS);
 		}
 		if (strcmp(next, id) != 0) {
-			fprintf(stderr,
-			    "-----> v%u is live; following its output\n",
+			STEP(stderr, "v%u is live; following its output",
 			    nextnum);
-			fflush(stderr);
 			snprintf(id, sizeof id, "%s", next);
 			number = nextnum;
 			tail = -1; /* all of the new container's output */

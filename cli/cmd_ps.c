@@ -30,6 +30,7 @@
 #include "builder/release.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
+#include "common/progress.h"
 #include "state/buildlog.h"
 
 #define PS_MAXPROCS 64 /* process types listed per release */
@@ -286,8 +287,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
-	printf("-----> Stopping %s (v%u)\n", app.name, app.release);
-	fflush(stdout);
+	STEP(stdout, "Stopping %s (v%u)", app.name, app.release);
 	/* the routes first: from now on requests get 503, never a dying
 	 * container */
 	memset(&route, 0, sizeof route);
@@ -297,7 +297,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
-	printf("       routes answer 503 while it is stopped\n");
+	DETAIL(stdout, "routes answer 503 while it is stopped");
 	if (docker_open(&d, NULL) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
@@ -312,9 +312,9 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 			    1, "cannot stop %s: %s", procs[i].type, err_msg());
 			goto out;
 		}
-		printf("       %s stopped\n", procs[i].type);
+		DETAIL(stdout, "%s stopped", procs[i].type);
 	}
-	printf("-----> Stopped %s\n", app.name);
+	STEP(stdout, "Stopped %s", app.name);
 	status = 0;
 out:
 	fflush(stdout);
@@ -358,7 +358,7 @@ ps_release(struct cmd_ctx *ctx, int argc, char **argv, const char *cause)
 		goto out;
 	}
 	from = app.release;
-	printf("-----> %s %s from v%u\n",
+	STEP(stdout, "%s %s from v%u",
 	    strcmp(cause, "start") == 0 ? "Starting" : "Restarting", app.name,
 	    from);
 	/* the other process types follow the new release there too */

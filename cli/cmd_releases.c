@@ -20,6 +20,7 @@
 #include "cli/cmd_int.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "common/progress.h"
 
 /* --- apps and the caller's rights ----------------------------------------- */
 
@@ -83,10 +84,9 @@ cmd_app_only(struct cmd_ctx *ctx, struct state_app *out)
 static void
 cmd_lock_waiting(void *arg)
 {
-	printf("-----> Another deploy of %s is running; waiting for it to "
-	       "finish\n",
+	STEP(stdout,
+	    "Another deploy of %s is running; waiting for it to finish",
 	    (const char *)arg);
-	fflush(stdout);
 }
 
 int
@@ -380,7 +380,7 @@ cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv)
 		target = rels[i];
 	}
 
-	printf("-----> Rolling back %s to v%u (commit %.7s)\n", app.name,
+	STEP(stdout, "Rolling back %s to v%u (commit %.7s)", app.name,
 	    target.number, target.commit[0] ? target.commit : "-");
 	rc = state_release_env(ctx->st, app.name, target.number, &env);
 	if (rc == -1) {
@@ -389,7 +389,7 @@ cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	have_env = rc == 0;
 	if (!have_env)
-		printf("       v%u kept no config; using the current one\n",
+		DETAIL(stdout, "v%u kept no config; using the current one",
 		    target.number);
 	if (cmd_release_from(ctx, app.name, target.number, "rollback",
 	        have_env ? &env : NULL, &number) != 0)
@@ -402,7 +402,7 @@ cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv)
 			    number, err_msg());
 			goto out;
 		}
-		printf("       config vars are v%u's again\n", target.number);
+		DETAIL(stdout, "config vars are v%u's again", target.number);
 	}
 	status = 0;
 out:

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "common/progress.h"
 
 #define CMD_MAXKEY  16384 /* longest public key line read by keys:add */
 #define CMD_MAXNAME 64    /* command name length compared for suggestions */
@@ -36,7 +37,7 @@ cmd_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(" !     ", stderr);
+	fputs(PROGRESS_FAIL, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -169,7 +170,7 @@ cmd_keys_add(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail(1, "%s", err_msg());
 		goto done;
 	}
-	printf("-----> Added key '%s' (%s, %s)\n", key.name, key.role, key.fp);
+	STEP(stdout, "Added key '%s' (%s, %s)", key.name, key.role, key.fp);
 	status = 0;
 done:
 	free(line);
@@ -226,7 +227,7 @@ cmd_keys_remove(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(1, "no key named '%s'", argv[1]);
 	if (rc != 0 || state_access_revoke_key(ctx->st, key.fp) == -1)
 		return cmd_fail(1, "%s", err_msg());
-	printf("-----> Removed key '%s'\n", argv[1]);
+	STEP(stdout, "Removed key '%s'", argv[1]);
 	return 0;
 }
 

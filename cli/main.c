@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "state/state.h"
 
 static volatile sig_atomic_t up_signal;
@@ -249,7 +250,7 @@ run_local(int argc, char **argv)
 	int status;
 
 	if (home_prepare() == -1 || state_open(&ctx.st, home_dir()) == -1) {
-		fprintf(stderr, " !     %s\n", err_msg());
+		FAIL(stderr, "%s", err_msg());
 		return 1;
 	}
 	status = cmd_run(&ctx, argc, argv);

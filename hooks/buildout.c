@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/progress.h"
 #include "hooks/buildout.h"
 
 void
@@ -46,12 +47,7 @@ log_keep(struct buildout *b, const char *prefix, const char *text)
 void
 buildout_say(struct buildout *b, const char *prefix, const char *text)
 {
-	if (b->out != NULL) {
-		fputs(prefix, b->out);
-		fputs(text, b->out);
-		fputc('\n', b->out);
-		fflush(b->out);
-	}
+	progress_say(b->out, prefix, "%s", text);
 	log_keep(b, prefix, text);
 }
 
@@ -60,7 +56,7 @@ buildout_flush(struct buildout *b)
 {
 	if (b->step.len == 0)
 		return;
-	buildout_say(b, "       ", b->step.data);
+	buildout_say(b, PROGRESS_DETAIL, b->step.data);
 	buf_reset(&b->step);
 }
 
@@ -144,7 +140,7 @@ buildout_clean_line(struct buildout *b, const char *line)
 	if (starts(line, "Step ")) {
 		b->steps++;
 		if (buf_puts(&b->step, line) == -1)
-			buildout_say(b, "       ", line);
+			buildout_say(b, PROGRESS_DETAIL, line);
 		return;
 	}
 	if (is_layer_id(line) || starts(line, " ---> Running in ") ||
@@ -152,5 +148,5 @@ buildout_clean_line(struct buildout *b, const char *line)
 	    starts(line, "Successfully built ") ||
 	    starts(line, "Successfully tagged ") || strcmp(line, " ---> ") == 0)
 		return;
-	buildout_say(b, "       ", line);
+	buildout_say(b, PROGRESS_DETAIL, line);
 }

@@ -30,6 +30,7 @@
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "hooks/push.h"
 
 static volatile sig_atomic_t cancelled;
@@ -101,7 +102,7 @@ run_mode(struct push_ctx *ctx, int argc, char **argv)
 
 	ctx->app = argv[2];
 	if (!app_name_valid(ctx->app)) {
-		printf(" !     invalid app name '%s'\n", ctx->app);
+		FAIL(stdout, "invalid app name '%s'", ctx->app);
 		return 1;
 	}
 	git_libgit2_init();
@@ -150,12 +151,12 @@ main(int argc, char **argv)
 		return usage();
 	ctx.app = getenv("MINPAAS_APP");
 	if (ctx.app == NULL || !app_name_valid(ctx.app)) {
-		printf(" !     minpaas-hook: MINPAAS_APP is not a valid app "
-		       "name\n");
+		FAIL(stdout,
+		    "minpaas-hook: MINPAAS_APP is not a valid app name");
 		goto out;
 	}
 	if (read_updates(stdin, updates, &n) == -1) {
-		printf(" !     %s\n", err_msg());
+		FAIL(stdout, "%s", err_msg());
 		goto out;
 	}
 	git_libgit2_init();

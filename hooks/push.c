@@ -56,9 +56,9 @@ say(struct buildout *bo, const char *prefix, const char *fmt, ...)
 	buildout_say(bo, prefix, line);
 }
 
-#define STEP(p, ...)   say(&(p)->bo, "-----> ", __VA_ARGS__)
-#define DETAIL(p, ...) say(&(p)->bo, "       ", __VA_ARGS__)
-#define FAIL(p, ...)   say(&(p)->bo, " !     ", __VA_ARGS__)
+/* STEP(p, ...) and the others print through say(), into the build log. */
+#define PROGRESS_SAY(p, prefix, ...) say(&(p)->bo, prefix, __VA_ARGS__)
+#include "common/progress.h"
 
 static int
 is_hex40(const char *s, size_t n)

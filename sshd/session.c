@@ -40,6 +40,7 @@
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "sshd/sshd.h"
 #include "state/state.h"
 
@@ -448,7 +449,7 @@ sess_refuse(struct sess *s, int status, const char *msg)
 	char line[ERR_MAXLEN + 16];
 	int n;
 
-	n = snprintf(line, sizeof line, " !     %s\n", msg);
+	n = snprintf(line, sizeof line, PROGRESS_FAIL "%s\n", msg);
 	if (n > (int)sizeof line - 1)
 		n = (int)sizeof line - 1;
 	log_info("session %d: refused: %s", s->id, msg);
@@ -634,7 +635,7 @@ sess_cmd_main(void *arg)
 	int status;
 
 	if (state_open(&st, home_dir()) == -1) {
-		fprintf(stderr, " !     %s\n", err_msg());
+		FAIL(stderr, "%s", err_msg());
 		return 1;
 	}
 	memset(&ctx, 0, sizeof ctx);

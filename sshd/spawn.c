@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "sshd/sshd.h"
 
 /* What every child starts from: default signals, nothing blocked. */
@@ -151,7 +152,8 @@ int
 sshd_exec_run(void *arg)
 {
 	struct sshd_exec *e = arg;
-	static const char msg[] = " !     cannot run git on the server\n";
+	static const char msg[] =
+	    PROGRESS_FAIL "cannot run git on the server\n";
 
 	execve(e->argv[0], (char *const *)e->argv, e->envp);
 	if (write(2, msg, sizeof msg - 1) < 0) {
