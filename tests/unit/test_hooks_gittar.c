@@ -18,8 +18,9 @@
 
 #include "common/err.h"
 #include "hooks/gittar.h"
+#include "tests/unit/fixture.h"
 
-struct fixture {
+struct repo_fixture {
 	char dir[64];
 	git_repository *repo;
 	git_commit *commit;
@@ -97,13 +98,12 @@ setup(void **state)
 	        "!secret/keep.txt\nnode_modules\r\n",
 	        GIT_FILEMODE_BLOB},
 	};
-	struct fixture *f = calloc(1, sizeof *f);
+	struct repo_fixture *f = calloc(1, sizeof *f);
 	size_t i;
 
 	assert_non_null(f);
 	git_libgit2_init();
-	strcpy(f->dir, "/tmp/minpaas-gittar.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	fixture_mkdtemp(f->dir, sizeof f->dir, "gittar");
 	assert_int_equal(git_repository_init(&f->repo, f->dir, 0), 0);
 	/* "d/" + 5 dirs of 29 + "/file.txt": about 160 bytes */
 	strcpy(f->longpath, "d");
@@ -121,13 +121,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
+	struct repo_fixture *f = *state;
 
 	git_commit_free(f->commit);
 	git_repository_free(f->repo);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_rmdir(f->dir);
 	free(f);
 	git_libgit2_shutdown();
 	return 0;
@@ -217,7 +215,7 @@ absent(const char *listing, const char *name)
 static void
 test_tar(void **state)
 {
-	struct fixture *f = *state;
+	struct repo_fixture *f = *state;
 	static const char dockerfile[] = "FROM scratch\n";
 	struct gittar_file extra = {
 	    "Dockerfile", dockerfile, sizeof dockerfile - 1};
@@ -270,7 +268,7 @@ test_tar(void **state)
 static void
 test_own_dockerfile_replaced(void **state)
 {
-	struct fixture *f = *state;
+	struct repo_fixture *f = *state;
 	static const struct file files[] = {
 	    {"Dockerfile", "FROM tree\n", GIT_FILEMODE_BLOB},
 	    {"a/b.txt", "b\n", GIT_FILEMODE_BLOB},
@@ -299,7 +297,7 @@ test_own_dockerfile_replaced(void **state)
 static void
 test_extra_replaces(void **state)
 {
-	struct fixture *f = *state;
+	struct repo_fixture *f = *state;
 	static const struct file files[] = {
 	    {"Dockerfile", "FROM tree\n", GIT_FILEMODE_BLOB},
 	};
@@ -322,7 +320,7 @@ test_extra_replaces(void **state)
 static void
 test_bad_dockerignore(void **state)
 {
-	struct fixture *f = *state;
+	struct repo_fixture *f = *state;
 	static const struct file files[] = {
 	    {".dockerignore", "!\n", GIT_FILEMODE_BLOB},
 	};

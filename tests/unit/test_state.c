@@ -3,48 +3,8 @@
  * environment: records round-trip, release numbering, the port pool, the
  * swap transaction, and the router's reader seeing a commit at once.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
 #include "state/state.h"
-
-struct fixture {
-	char dir[64];
-	struct state *st;
-};
-
-static int
-setup(void **ctx)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	strcpy(f->dir, "/tmp/minpaas-state-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(state_open(&f->st, f->dir), 0);
-	*ctx = f;
-	return 0;
-}
-
-static int
-teardown(void **ctx)
-{
-	struct fixture *f = *ctx;
-	char cmd[128];
-
-	state_close(f->st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "tests/unit/fixture.h"
 
 static void
 make_app(struct state *st, const char *name)
@@ -269,15 +229,19 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_app_roundtrip, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+	        test_app_roundtrip, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_release_numbers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+	        test_keys, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_activate_and_reader, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_env, setup, teardown),
+	        test_release_numbers, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_ports, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_activate_and_reader, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_meta, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_env, fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,48 +5,18 @@
  * the stopped state as a route without upstreams, grants, and what an app's
  * deletion takes with it. Plus the hostname check of domains:add.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
 #include "cli/cmd_int.h"
 #include "state/state.h"
-
-struct fixture {
-	char dir[64];
-	struct state *st;
-};
+#include "tests/unit/fixture.h"
 
 static int
 setup(void **ctx)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f;
 
-	strcpy(f->dir, "/tmp/minpaas-domains-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(state_open(&f->st, f->dir), 0);
+	fixture_setup(ctx);
+	f = *ctx;
 	assert_int_equal(state_meta_set(f->st, "domain", "apps.test"), 0);
-	*ctx = f;
-	return 0;
-}
-
-static int
-teardown(void **ctx)
-{
-	struct fixture *f = *ctx;
-	char cmd[128];
-
-	state_close(f->st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
 	return 0;
 }
 
@@ -277,10 +247,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_domain_unique, setup, teardown),
+	        test_domain_unique, setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_domain_routes_follow, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_access, setup, teardown),
+	        test_domain_routes_follow, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_access, setup, fixture_teardown),
 	    cmocka_unit_test(test_host_valid),
 	};
 

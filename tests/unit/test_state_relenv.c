@@ -4,52 +4,22 @@
  * app's config becomes; a rollback release can carry an older snapshot; the
  * health-check path is stored with the release; deleting the app drops all.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
 #include "state/state.h"
-
-struct fixture {
-	char dir[64];
-	struct state *st;
-};
+#include "tests/unit/fixture.h"
 
 static int
 setup(void **ctx)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f;
 	struct state_app a;
 
-	strcpy(f->dir, "/tmp/minpaas-relenv-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(state_open(&f->st, f->dir), 0);
+	fixture_setup(ctx);
+	f = *ctx;
 	memset(&a, 0, sizeof a);
 	strcpy(a.name, "demo");
 	strcpy(a.owner, "SHA256:owner");
 	strcpy(a.branch, "main");
 	assert_int_equal(state_app_create(f->st, &a), 0);
-	*ctx = f;
-	return 0;
-}
-
-static int
-teardown(void **ctx)
-{
-	struct fixture *f = *ctx;
-	char cmd[128];
-
-	state_close(f->st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
 	return 0;
 }
 
@@ -160,11 +130,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_snapshot_is_taken_at_release, setup, teardown),
+	        test_snapshot_is_taken_at_release, setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_new_env_and_healthcheck, setup, teardown),
+	        test_new_env_and_healthcheck, setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_app_delete_drops_snapshots, setup, teardown),
+	        test_app_delete_drops_snapshots, setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
