@@ -75,6 +75,31 @@ release_wait(int fd, short events, int64_t deadline)
 	}
 }
 
+int
+release_connect_local(uint16_t port, int ms)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(int);
+	int fd, soerr = 0;
+
+	if ((fd = socket(
+	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		return fd;
+	if (errno == EINPROGRESS &&
+	    release_wait(fd, POLLOUT, release_now_ms() + ms) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+	    soerr == 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
 /*
  * One try: connect to 127.0.0.1:port (non-blocking, short timeout) and send
  * "GET <path>". With path "" (GET /) any HTTP status line counts as up; with
@@ -85,31 +110,16 @@ static int
 release_probe(
     uint16_t port, const char *host, const char *path, int64_t deadline)
 {
-	struct sockaddr_in sa;
 	char req[RELEASE_MAXHEALTHPATH + STATE_MAXHOST + 128], resp[16];
 	size_t got = 0;
-	socklen_t sl = sizeof(int);
-	int fd, soerr = 0, up = 0, n;
-	int64_t now = release_now_ms(), until;
+	int fd, up = 0, n;
+	int64_t until = release_now_ms() + RELEASE_PROBE_CONNECT_MS;
 
-	if ((fd = socket(
-	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if (until > deadline)
+		until = deadline;
+	if ((fd = release_connect_local(
+	         port, (int)(until - release_now_ms()))) == -1)
 		return 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-		if (errno != EINPROGRESS)
-			goto out;
-		until = now + RELEASE_PROBE_CONNECT_MS;
-		if (!release_wait(
-		        fd, POLLOUT, until < deadline ? until : deadline))
-			goto out;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
-		    soerr != 0)
-			goto out;
-	}
 	n = snprintf(req, sizeof req,
 	    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: minpaas-health\r\n"
 	    "Connection: close\r\n\r\n",

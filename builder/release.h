@@ -58,6 +58,13 @@ int release_deploy(
 int release_healthcheck_parse(
     const char *json, size_t len, char *out, size_t outlen);
 
+/*
+ * Connects a TCP socket to 127.0.0.1:port, waiting at most ms for the
+ * connection. Returns the connected (non-blocking, close-on-exec)
+ * descriptor, which the caller closes, or -1 when nothing accepted it.
+ */
+int release_connect_local(uint16_t port, int ms);
+
 /* 1 when check is a path that starts with '/' and holds only visible ASCII,
  * or a RELEASE_EXEC_PREFIX command, and fits RELEASE_MAXHEALTHPATH; else 0. */
 int release_healthcheck_valid(const char *path);

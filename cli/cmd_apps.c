@@ -284,12 +284,8 @@ cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 			json_array_append_new(urls, json_string(url));
 		}
 		for (i = 0; i < n; i++) {
-			p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b}", "type",
-			    procs[i].type, "container", procs[i].container,
-			    "state", procs[i].state, "release",
-			    (json_int_t)procs[i].release, "since",
-			    (json_int_t)procs[i].since, "answering",
-			    procs[i].answering);
+			p = cmd_proc_json(&procs[i], "answering",
+			    json_boolean(procs[i].answering));
 			if (p == NULL || json_array_append_new(jp, p) == -1)
 				goto nomem;
 		}

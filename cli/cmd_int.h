@@ -107,6 +107,11 @@ struct cmd_proc {
  */
 int cmd_ps_list(struct state *st, const struct state_app *app,
     struct cmd_proc **out, size_t *n, int *stopped);
+/* The JSON object of p (type, container, state, release, since) with one
+ * more field, key: value (stolen); a new reference, NULL when memory ran
+ * out. */
+struct json_t *cmd_proc_json(
+    const struct cmd_proc *p, const char *key, struct json_t *value);
 /* "3d 4h", "5m 10s": how long since t. */
 void cmd_ago(int64_t t, char *out, size_t len);
 

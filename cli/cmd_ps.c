@@ -11,19 +11,12 @@
  * a start fails without harm when the app no longer boots. A deploy of a
  * stopped app starts it (the swap writes its routes).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include "builder/docker.h"
 #include "builder/procs.h"
@@ -39,31 +32,12 @@
 static int
 ps_probe(uint16_t port)
 {
-	struct sockaddr_in sa;
-	struct pollfd pfd;
-	socklen_t sl = sizeof(int);
-	int fd, soerr = 0, ok = 0;
+	int fd;
 
-	if (port == 0 ||
-	    (fd = socket(
-	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if (port == 0 || (fd = release_connect_local(port, CMD_PROBE_MS)) == -1)
 		return 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-		ok = 1;
-	else if (errno == EINPROGRESS) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, CMD_PROBE_MS) == 1 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
-		    soerr == 0)
-			ok = 1;
-	}
 	close(fd);
-	return ok;
+	return 1;
 }
 
 void
@@ -182,6 +156,14 @@ cmd_ps_list(struct state *st, const struct state_app *app,
 	return 0;
 }
 
+json_t *
+cmd_proc_json(const struct cmd_proc *p, const char *key, json_t *value)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "type", p->type,
+	    "container", p->container, "state", p->state, "release",
+	    (json_int_t)p->release, "since", (json_int_t)p->since, key, value);
+}
+
 int
 cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -189,6 +171,7 @@ cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_proc *procs = NULL;
 	json_t *arr, *o;
 	char ago[32];
+	int64_t up;
 	size_t i, n = 0;
 	int json = cmd_take_json(&argc, argv), rc, stopped;
 
@@ -204,17 +187,12 @@ cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_fail(1, "out of memory");
 		}
 		for (i = 0; i < n; i++) {
-			o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "type",
-			    procs[i].type, "container", procs[i].container,
-			    "state", procs[i].state, "release",
-			    (json_int_t)procs[i].release, "since",
-			    (json_int_t)procs[i].since, "uptime",
-			    (json_int_t)(strcmp(procs[i].state, "running") ==
-			                             0 &&
-			                         procs[i].since > 0
-			                     ? (int64_t)time(NULL) -
-			                           procs[i].since
-			                     : 0));
+			up = strcmp(procs[i].state, "running") == 0 &&
+			             procs[i].since > 0
+			         ? (int64_t)time(NULL) - procs[i].since
+			         : 0;
+			o = cmd_proc_json(
+			    &procs[i], "uptime", json_integer(up));
 			if (o == NULL || json_array_append_new(arr, o) == -1) {
 				json_decref(arr);
 				free(procs);
@@ -249,13 +227,35 @@ cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-/* Parses "[APP]" for ps:stop/start/restart into app; usage names cmd. */
+/*
+ * The start of ps:stop, ps:start and ps:restart (verb: "stop", ...): parses
+ * "[APP]", takes the app's deploy lock into *fd, reads the app again under
+ * it and lists its processes (cmd_ps_list). Returns 0, or the command's exit
+ * status with the reason printed and the lock released.
+ */
 static int
-ps_app(struct cmd_ctx *ctx, int argc, char **argv, struct state_app *app)
+ps_begin(struct cmd_ctx *ctx, int argc, char **argv, const char *verb,
+    struct state_app *app, int *fd, struct cmd_proc **procs, size_t *n,
+    int *stopped)
 {
+	int rc;
+
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cmd_fail(2, "usage: %s [APP]", argv[0]);
-	return cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, app);
+	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, app)) != 0)
+		return rc;
+	if ((*fd = cmd_app_lock(app->name)) == -1)
+		return 1;
+	if (state_app_get(ctx->st, app->name, app) != 0)
+		rc = cmd_fail(1, "app '%s' does not exist", app->name);
+	else if (app->release == 0)
+		rc = cmd_fail(1, "%s has nothing to %s: it was never deployed",
+		    app->name, verb);
+	else if (cmd_ps_list(ctx->st, app, procs, n, stopped) == -1)
+		rc = cmd_fail(1, "%s", err_msg());
+	if (rc != 0)
+		close(*fd);
+	return rc;
 }
 
 int
@@ -269,21 +269,10 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i, n = 0;
 	int rc, fd, stopped, status = 1;
 
-	if ((rc = ps_app(ctx, argc, argv, &app)) != 0)
+	rc = ps_begin(ctx, argc, argv, "stop", &app, &fd, &procs, &n, &stopped);
+	if (rc != 0)
 		return rc;
-	if ((fd = cmd_app_lock(app.name)) == -1)
-		return 1;
-	if (state_app_get(ctx->st, app.name, &app) != 0) {
-		cmd_fail(1, "app '%s' does not exist", app.name);
-		goto out;
-	}
-	if (app.release == 0) {
-		cmd_fail(1, "%s has nothing to stop: it was never deployed",
-		    app.name);
-		goto out;
-	}
-	if (cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1 ||
-	    cmd_app_host(ctx->st, app.name, host, sizeof host) == -1) {
+	if (cmd_app_host(ctx->st, app.name, host, sizeof host) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
@@ -334,23 +323,9 @@ ps_release(struct cmd_ctx *ctx, int argc, char **argv, const char *cause)
 	size_t n = 0;
 	int rc, fd, stopped, status = 1;
 
-	if ((rc = ps_app(ctx, argc, argv, &app)) != 0)
+	rc = ps_begin(ctx, argc, argv, cause, &app, &fd, &procs, &n, &stopped);
+	if (rc != 0)
 		return rc;
-	if ((fd = cmd_app_lock(app.name)) == -1)
-		return 1;
-	if (state_app_get(ctx->st, app.name, &app) != 0) {
-		cmd_fail(1, "app '%s' does not exist", app.name);
-		goto out;
-	}
-	if (app.release == 0) {
-		cmd_fail(1, "%s has nothing to %s: it was never deployed",
-		    app.name, cause);
-		goto out;
-	}
-	if (cmd_ps_list(ctx->st, &app, &procs, &n, &stopped) == -1) {
-		cmd_fail(1, "%s", err_msg());
-		goto out;
-	}
 	if (strcmp(cause, "start") == 0 && !stopped && n > 0 &&
 	    strcmp(procs[0].state, "running") == 0) {
 		printf("%s is running already (v%u)\n", app.name, app.release);
