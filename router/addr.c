@@ -15,8 +15,8 @@
 #include "common/err.h"
 #include "router/router.h"
 
-static void
-addr_copy(char *dst, size_t dstlen, const char *src, size_t len)
+void
+conn_copy(char *dst, size_t dstlen, const char *src, size_t len)
 {
 	if (len >= dstlen)
 		len = dstlen - 1;
@@ -43,7 +43,7 @@ conn_sockaddr(const char *up, void *out, unsigned *sl)
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 		if (colon - up < 3 || colon[-1] != ']')
 			return -1;
-		addr_copy(host, sizeof host, up + 1, colon - up - 2);
+		conn_copy(host, sizeof host, up + 1, colon - up - 2);
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
 			return -1;
 		s6->sin6_family = AF_INET6;
@@ -51,7 +51,7 @@ conn_sockaddr(const char *up, void *out, unsigned *sl)
 		*sl = sizeof *s6;
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		addr_copy(host, sizeof host, up, colon - up);
+		conn_copy(host, sizeof host, up, colon - up);
 		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
 			return -1;
 		s4->sin_family = AF_INET;

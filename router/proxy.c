@@ -378,15 +378,6 @@ conn_error(struct conn *c, int status, const char *detail)
 	return 0;
 }
 
-static void
-conn_copy(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	if (len >= dstlen)
-		len = dstlen - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 /* ---- upstream connections ---------------------------------------------- */
 
 /* Uses fd, connected (or connecting) to x->upstream, for this request. */

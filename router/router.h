@@ -247,6 +247,8 @@ void conn_sweep(struct router *rt, int64_t now);
 void conn_close_all(struct router *rt);
 /* Parses "127.0.0.1:8080" or "[::1]:8080" into ss; 0 or -1. */
 int conn_sockaddr(const char *up, void *ss, unsigned *sl);
+/* Copies the len bytes at src into dst NUL-terminated, cut to fit dstlen. */
+void conn_copy(char *dst, size_t dstlen, const char *src, size_t len);
 
 /* Makes an empty pool of idle upstream connections; 0 or -1. */
 int pool_new(struct pool **out, struct router *rt);
