@@ -160,33 +160,35 @@ route_of(const MDB_val *k, const MDB_val *v, const char *app)
 	       (v->mv_size == n || ((char *)v->mv_data)[n] == '\t');
 }
 
+/* What an app owns in each db besides its record, and how to find it. */
+static const struct {
+	int db;
+	int (*match)(const MDB_val *, const MDB_val *, const char *);
+} app_owned[] = {
+    {DB_RELEASES, release_of},
+    {DB_RELENV, release_of},
+    {DB_PORTS, value_is},
+    {DB_ROUTES, route_of},
+    {DB_ENV, env_of},
+    {DB_BUILDLOG, release_of},
+    {DB_PROCS, release_of},
+    {DB_DOMAINS, value_is},
+    {DB_ACCESS, env_of},
+};
+
 int
 state_app_delete(struct state *st, const char *name)
 {
 	MDB_txn *txn;
+	size_t i;
 	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
 	rc = state_del_raw(txn, st, DB_APPS, name, strlen(name));
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_RELEASES, release_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_RELENV, release_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_PORTS, value_is, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_ROUTES, route_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_ENV, env_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_BUILDLOG, release_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_PROCS, release_of, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_DOMAINS, value_is, name);
-	if (rc == 0)
-		rc = state_del_matching(txn, st, DB_ACCESS, env_of, name);
+	for (i = 0; rc == 0 && i < sizeof app_owned / sizeof *app_owned; i++)
+		rc = state_del_matching(
+		    txn, st, app_owned[i].db, app_owned[i].match, name);
 	return state_txn_end(txn, rc);
 }
 
