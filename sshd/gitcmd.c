@@ -23,8 +23,7 @@ static const struct {
     {"git upload-pack ", GITCMD_UPLOAD_PACK},
 };
 
-/* Copies s into out for an error message: printable ASCII only, capped. */
-static const char *
+const char *
 gitcmd_shown(const char *s, char *out, size_t outlen)
 {
 	size_t i;

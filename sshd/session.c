@@ -124,22 +124,6 @@ sess_set_state(struct sess *s, enum sess_state to)
 	s->state = to;
 }
 
-/* A printable, capped copy of a client-supplied string for the log. */
-static const char *
-sess_shown(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-	if (in[i] != '\0' && outlen > 4) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
-
 /* --- authentication and channel requests (libssh callbacks) ------------- */
 
 static int
@@ -688,7 +672,7 @@ sess_start(struct sess *s)
 	s->status = 1;
 	sess_set_state(s, SESS_EXEC);
 	log_info("session %d: '%s' runs '%s'", s->id, s->key.name,
-	    sess_shown(s->cmd, shown, sizeof shown));
+	    gitcmd_shown(s->cmd, shown, sizeof shown));
 	if (s->cmd_too_long) {
 		s->status = 2;
 		err_set(

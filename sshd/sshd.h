@@ -56,6 +56,9 @@ struct gitcmd {
  * is malformed or names an invalid app.
  */
 int gitcmd_parse(const char *line, struct gitcmd *out);
+/* A copy of client-supplied s fit for a message or the log: printable ASCII
+ * only, cut with "..." to fit outlen (at least 5). Returns out. */
+const char *gitcmd_shown(const char *s, char *out, size_t outlen);
 
 /* hostkey.c */
 /*
