@@ -65,6 +65,38 @@ key_name_valid(const char *s)
 	return 1;
 }
 
+int
+cmd_key_fingerprint(ssh_key key, char *fp, size_t fplen)
+{
+	unsigned char *hash = NULL;
+	char *hex = NULL;
+	size_t hlen = 0;
+	int rc = -1;
+
+	if (ssh_get_publickey_hash(
+	        key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0) {
+		err_set("cannot hash public key");
+		goto out;
+	}
+	hex = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	if (hex == NULL) {
+		err_set("cannot format key fingerprint");
+		goto out;
+	}
+	if (strlen(hex) >= fplen) {
+		err_set("key fingerprint too long");
+		goto out;
+	}
+	memcpy(fp, hex, strlen(hex) + 1);
+	rc = 0;
+out:
+	if (hex)
+		ssh_string_free_char(hex);
+	if (hash)
+		ssh_clean_pubkey_hash(&hash);
+	return rc;
+}
+
 /*
  * Parses "type base64 [comment]" into key (fp, pubkey). Returns 0, or -1
  * with err_set() naming what is wrong.
@@ -72,9 +104,7 @@ key_name_valid(const char *s)
 static int
 parse_pubkey(char *line, struct state_key *key)
 {
-	char *type, *b64, *save = NULL, *fp = NULL;
-	unsigned char *hash = NULL;
-	size_t hlen;
+	char *type, *b64, *save = NULL;
 	ssh_key k = NULL;
 	enum ssh_keytypes_e kt;
 	int rc = -1;
@@ -88,25 +118,15 @@ parse_pubkey(char *line, struct state_key *key)
 		return err_set("unknown key type '%.40s'", type);
 	if (ssh_pki_import_pubkey_base64(b64, kt, &k) != SSH_OK)
 		return err_set("the %s key does not decode", type);
-	if (ssh_get_publickey_hash(
-	        k, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0 ||
-	    (fp = ssh_get_fingerprint_hash(
-	         SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) == NULL) {
-		err_set("cannot fingerprint the key");
+	if (cmd_key_fingerprint(k, key->fp, sizeof key->fp) == -1)
 		goto done;
-	}
 	if ((size_t)snprintf(key->pubkey, sizeof key->pubkey, "%s %s", type,
 	        b64) >= sizeof key->pubkey) {
 		err_set("key too long");
 		goto done;
 	}
-	snprintf(key->fp, sizeof key->fp, "%s", fp);
 	rc = 0;
 done:
-	if (fp)
-		ssh_string_free_char(fp);
-	if (hash)
-		ssh_clean_pubkey_hash(&hash);
 	ssh_key_free(k);
 	return rc;
 }

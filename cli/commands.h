@@ -10,6 +10,8 @@
 #ifndef MINPAAS_COMMANDS_H
 #define MINPAAS_COMMANDS_H
 
+#include <stddef.h>
+
 #include "state/state.h"
 
 #define CMD_MAXLINE     8192 /* longest command line accepted over SSH */
@@ -25,6 +27,11 @@ struct cmd_ctx {
 
 /* Runs argv[0] with its arguments; returns the exit status. */
 int cmd_run(struct cmd_ctx *ctx, int argc, char **argv);
+
+struct ssh_key_struct;
+/* Writes the "SHA256:..." fingerprint of the libssh key (an ssh_key) into
+ * fp, as keys:add records it and sshd matches it; 0, or -1 with err_set(). */
+int cmd_key_fingerprint(struct ssh_key_struct *key, char *fp, size_t fplen);
 
 /*
  * Splits a command line into words as a POSIX shell would for quoting only:

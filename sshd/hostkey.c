@@ -12,41 +12,10 @@
 
 #include <libssh/libssh.h>
 
+#include "cli/commands.h"
 #include "common/err.h"
 #include "common/home.h"
 #include "sshd/sshd.h"
-
-int
-sshd_key_fingerprint(ssh_key key, char *fp, size_t fplen)
-{
-	unsigned char *hash = NULL;
-	char *hex = NULL;
-	size_t hlen = 0;
-	int rc = -1;
-
-	if (ssh_get_publickey_hash(
-	        key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0) {
-		err_set("cannot hash public key");
-		goto out;
-	}
-	hex = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	if (hex == NULL) {
-		err_set("cannot format key fingerprint");
-		goto out;
-	}
-	if (strlen(hex) >= fplen) {
-		err_set("key fingerprint too long");
-		goto out;
-	}
-	memcpy(fp, hex, strlen(hex) + 1);
-	rc = 0;
-out:
-	if (hex)
-		ssh_string_free_char(hex);
-	if (hash)
-		ssh_clean_pubkey_hash(&hash);
-	return rc;
-}
 
 static int
 sshd_hostkey_generate(const char *path, ssh_key *out)
@@ -93,7 +62,7 @@ sshd_hostkey_load(ssh_key *out, char *fp, size_t fplen)
 		ssh_key_free(key);
 		return -1;
 	}
-	if (sshd_key_fingerprint(key, fp, fplen) == -1) {
+	if (cmd_key_fingerprint(key, fp, fplen) == -1) {
 		ssh_key_free(key);
 		return -1;
 	}

@@ -138,7 +138,7 @@ sess_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *pub,
 	if (sigstate != SSH_PUBLICKEY_STATE_NONE &&
 	    sigstate != SSH_PUBLICKEY_STATE_VALID)
 		return SSH_AUTH_DENIED;
-	if (sshd_key_fingerprint(pub, fp, sizeof fp) == -1) {
+	if (cmd_key_fingerprint(pub, fp, sizeof fp) == -1) {
 		log_warn("session %d: %s", s->id, err_msg());
 		return SSH_AUTH_DENIED;
 	}

@@ -68,9 +68,6 @@ const char *gitcmd_shown(const char *s, char *out, size_t outlen);
  */
 int sshd_hostkey_load(ssh_key *out, char *fp, size_t fplen);
 
-/* Writes the "SHA256:..." fingerprint of key into fp. */
-int sshd_key_fingerprint(ssh_key key, char *fp, size_t fplen);
-
 /* spawn.c: the children a session runs. */
 struct sshd_child {
 	pid_t pid;
