@@ -72,6 +72,28 @@ wait_for() {
 	return 0
 }
 
+# write_py_app BODY [DELAY]: writes app.py, the plain Python web app of the
+# tests: it answers every GET with "BODY\n" (HTTP/1.1, requests not logged),
+# after saying so and sleeping DELAY seconds (default 0) before it listens.
+write_py_app() {
+	cat >app.py <<PY
+import http.server, os, time
+print("starting, listening in ${2:-0} s", flush=True)
+time.sleep(${2:-0})
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"$1\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
+PY
+}
+
 # Unique app name for this run: app_name hello -> hello-1a2b3c
 app_name() {
 	printf '%s-%s' "$1" "$TEST_TAG"

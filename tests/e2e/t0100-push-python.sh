@@ -7,22 +7,6 @@
 APP=$(app_name hello)
 export MINPAAS_HEALTH_TIMEOUT=8
 
-write_app() {
-	cat >app.py <<PY
-import http.server, os
-
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"$1\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
-}
-
 get() {
 	curl -sS --max-time 5 "http://$APP.localhost:$HTTP_PORT/"
 }
@@ -34,7 +18,7 @@ test_expect_success 'minpaas up starts the SSH server and the router' '
 
 test_expect_success 'first git push builds and deploys a Python app' '
 	git init -q -b main app && cd app &&
-	write_app "hello v1" && git add app.py && git commit -qm v1 &&
+	write_py_app "hello v1" && git add app.py && git commit -qm v1 &&
 	git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$APP" &&
 	git push minpaas main >"$TEST_ROOT/push1.out" 2>&1 &&
 	cat "$TEST_ROOT/push1.out" &&
@@ -57,7 +41,7 @@ test_expect_success 'ssh apps lists the app' '
 '
 
 test_expect_success 'a second push replaces the running container' '
-	cd app && write_app "hello v2" && git commit -qam v2 &&
+	cd app && write_py_app "hello v2" && git commit -qam v2 &&
 	git push minpaas main >"$TEST_ROOT/push2.out" 2>&1 &&
 	test "$(get)" = "hello v2" &&
 	test "$(docker ps -q --filter label=minpaas.app=$APP | wc -l)" -le 2 &&
@@ -65,7 +49,7 @@ test_expect_success 'a second push replaces the running container' '
 '
 
 test_expect_success 'scp-style remotes work too' '
-	cd app && write_app "hello v3" && git commit -qam v3 &&
+	cd app && write_py_app "hello v3" && git commit -qam v3 &&
 	GIT_SSH_COMMAND="$GIT_SSH_COMMAND -p $SSH_PORT" \
 		git push "git@127.0.0.1:$APP" main >"$TEST_ROOT/push3.out" 2>&1 &&
 	test "$(get)" = "hello v3"

@@ -8,26 +8,6 @@
 APP=$(app_name slow)
 export MINPAAS_HEALTH_TIMEOUT=30
 
-# $1: the body it answers; $2: seconds it waits before it listens
-write_app() {
-	cat >app.py <<PY
-import http.server, os, time
-print("starting, listening in $2 s", flush=True)
-time.sleep($2)
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"$1\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
-}
-
 get() {
 	curl -sS --max-time 5 "http://$APP.localhost:$HTTP_PORT/"
 }
@@ -36,7 +16,7 @@ minpaas_start
 
 test_expect_success 'first release of a quick app' '
 	git init -q -b main app && cd app &&
-	write_app one 0 && git add app.py && git commit -qm one &&
+	write_py_app one 0 && git add app.py && git commit -qm one &&
 	git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$APP" &&
 	git push -q minpaas main &&
 	test "$(get)" = one
@@ -46,7 +26,7 @@ test_expect_success 'a slow starter deploys under load with no failed request' '
 	python3 "$TEST_TOP/bench/steady.py" "$APP.localhost" "$HTTP_PORT" 120 \
 		"$TEST_ROOT/steady" 2>"$TEST_ROOT/failures.log" &
 	load=$! &&
-	cd app && write_app two 3 && git commit -qam two &&
+	cd app && write_py_app two 3 && git commit -qam two &&
 	git push minpaas main >"$TEST_ROOT/push2.out" 2>&1 &&
 	test "$(get)" = two &&
 	sleep 3 && echo stop >"$TEST_ROOT/steady" && wait $load &&
@@ -61,12 +41,12 @@ test_expect_success 'the push says how long the slow starter took to answer' '
 '
 
 test_expect_success 'a second push while the first deploys waits and says so' '
-	cd app && write_app three 3 && git commit -qam three &&
+	cd app && write_py_app three 3 && git commit -qam three &&
 	head=$(git rev-parse HEAD) &&
 	{ git push minpaas main >"$TEST_ROOT/push3.out" 2>&1 & } &&
 	first=$! &&
 	wait_for 20 sh -c "git ls-remote minpaas refs/heads/main | grep -q ^$head" &&
-	write_app four 0 && git commit -qam four &&
+	write_py_app four 0 && git commit -qam four &&
 	git push minpaas main >"$TEST_ROOT/push4.out" 2>&1 &&
 	wait $first &&
 	cat "$TEST_ROOT/push3.out" "$TEST_ROOT/push4.out" &&

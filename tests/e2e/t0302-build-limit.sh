@@ -17,7 +17,7 @@ minpaas_start
 
 test_expect_success 'a first release' '
 	git init -q -b main app && cd app &&
-	printf "import http.server, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b\"one\")\nhttp.server.HTTPServer((\"\", int(os.environ[\"PORT\"])), H).serve_forever()\n" >app.py &&
+	write_py_app one &&
 	git add app.py && git commit -qm one &&
 	git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$APP" &&
 	git push -q minpaas main && test "$(get)" = one
