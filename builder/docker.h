@@ -110,6 +110,8 @@ struct docker_state {
 	int64_t finished; /* unix seconds of the last exit, 0 when never */
 };
 
+/* The state of container id into out: 0, DOCKER_NOTFOUND when there is no
+ * such container, or -1 with the daemon's message. */
 int docker_container_inspect(
     struct docker *d, const char *id, struct docker_state *out);
 

@@ -33,6 +33,7 @@ struct docker_demux {
 	void *arg;
 };
 
+/* Starts m: decoded payload goes to fn(arg, ...). */
 void docker_demux_init(struct docker_demux *m, docker_log_fn fn, void *arg);
 /* Decodes len more bytes, calling fn for each run of payload bytes (a frame
  * may arrive in several calls). Returns 0, or 1 once fn returned non-zero;
@@ -53,6 +54,7 @@ struct docker_progress {
 	void *arg;
 };
 
+/* Starts p: each line of output goes to fn(arg, line). */
 void docker_progress_init(
     struct docker_progress *p, docker_line_fn fn, void *arg);
 /* Consumes len bytes of the response; complete lines go to fn. Returns 0, or
@@ -62,6 +64,7 @@ int docker_progress_feed(
 /* Ends the stream: a last object without newline and pending text are
  * delivered. Returns 0 or -1 like feed. */
 int docker_progress_finish(struct docker_progress *p);
+/* Frees what p holds; p may be started again after. */
 void docker_progress_release(struct docker_progress *p);
 
 /* --- docker.c ------------------------------------------------------------ */

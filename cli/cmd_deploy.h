@@ -11,6 +11,8 @@
 
 #define CMD_HOOK_NAME "minpaas-hook"
 
+/* The commands (usage and help text in cli/commands.c's table); each
+ * returns its exit status. */
 int cmd_deploy(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_deploy_tar(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_deploy_image(struct cmd_ctx *ctx, int argc, char **argv);

@@ -51,6 +51,7 @@ int cmd_app_lock(const char *app);
 int cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
     const char *cause, const struct state_env *env, uint32_t *number);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_releases(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv);
 
@@ -63,6 +64,7 @@ int cmd_rollback(struct cmd_ctx *ctx, int argc, char **argv);
  */
 char *cmd_env_quote(const char *s);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_env(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_env_get(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_env_set(struct cmd_ctx *ctx, int argc, char **argv);
@@ -82,6 +84,7 @@ int cmd_json_print(struct json_t *v);
 /* 1 when argv[i] is "--json" for some i in 1..argc-1; removes it. */
 int cmd_take_json(int *argc, char **argv);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_apps(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv);
@@ -115,6 +118,7 @@ struct json_t *cmd_proc_json(
 /* "3d 4h", "5m 10s": how long since t. */
 void cmd_ago(int64_t t, char *out, size_t len);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_ps_start(struct cmd_ctx *ctx, int argc, char **argv);
@@ -125,6 +129,7 @@ int cmd_ps_restart(struct cmd_ctx *ctx, int argc, char **argv);
  * labels, no port, at most STATE_MAXHOST bytes), else 0 with *why set. */
 int cmd_host_valid(char *host, const char **why);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_domains(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_domains_remove(struct cmd_ctx *ctx, int argc, char **argv);
@@ -136,6 +141,7 @@ int cmd_key_by_name(
 /* The name of the key with fingerprint fp into out ("" when none). */
 void cmd_key_name(struct state *st, const char *fp, char *out, size_t len);
 
+/* The commands (usage and help text in cli/commands.c's table). */
 int cmd_access(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_access_grant(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_access_revoke(struct cmd_ctx *ctx, int argc, char **argv);

@@ -1,5 +1,7 @@
 /*
- * common/buf.c: growable byte buffer (see buf.h).
+ * common/buf.c: the growable byte buffer (see buf.h). Capacity doubles from
+ * 64 bytes, so appending n bytes costs O(n) overall; sizes that would
+ * overflow are refused, not wrapped.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,8 @@
 /*
- * common/home.c: MINPAAS_HOME layout, name validation and the per-app lock.
+ * common/home.c: MINPAAS_HOME layout, name validation and the per-app lock
+ * (see home.h). Guarantees: a path that does not fit its buffer is an
+ * error, never truncated; deploys of one app are serialized by one flock
+ * that the kernel drops when its holder dies.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -11,6 +11,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Names the program in each line and sets the least level printed. */
 void log_init(const char *progname, enum log_level min);
 
+/* One line at level lvl (printf format), when lvl is at least the level
+ * set by log_init; the log_* macros below name the level. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

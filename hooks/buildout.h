@@ -25,6 +25,7 @@ struct buildout {
 	int oom;         /* the log lost lines: memory ran out */
 };
 
+/* Starts b; lines go to out (NULL: kept in the log only). */
 void buildout_init(struct buildout *b, FILE *out);
 /* One line as printed: prefix + text, into out and the log. */
 void buildout_say(struct buildout *b, const char *prefix, const char *text);
@@ -32,6 +33,7 @@ void buildout_say(struct buildout *b, const char *prefix, const char *text);
 void buildout_line(void *arg, const char *line);
 /* Delivers a held Step line. */
 void buildout_flush(struct buildout *b);
+/* Frees the held line and the log. */
 void buildout_release(struct buildout *b);
 
 #endif

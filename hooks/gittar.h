@@ -54,6 +54,7 @@ unsigned long long gittar_size(const struct gittar *t);
 /* The message of the last gittar_read failure, or NULL when none failed. */
 const char *gittar_error(const struct gittar *t);
 
+/* Frees t and all it holds; NULL is fine. */
 void gittar_free(struct gittar *t);
 
 #endif

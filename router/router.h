@@ -177,6 +177,7 @@ int http_hop_by_hop(
 /* The standard reason phrase of a status code. */
 const char *http_reason(int status);
 
+/* Resets c before the first byte of a chunked body. */
 void http_chunked_init(struct http_chunked *c);
 /*
  * Follows a chunked body through buf[0..len): *used is set to the bytes

@@ -42,6 +42,7 @@ struct state_app {
 	int64_t created;  /* unix seconds */
 };
 
+/* The app `name` into out; STATE_NOTFOUND when there is none. */
 int state_app_get(struct state *st, const char *name, struct state_app *out);
 /* STATE_EXISTS when an app of that name exists already. */
 int state_app_create(struct state *st, const struct state_app *app);
@@ -113,10 +114,13 @@ struct state_route {
 	char upstream[STATE_MAXUPSTREAMS][24]; /* "127.0.0.1:20001" */
 };
 
+/* The route of host into out; STATE_NOTFOUND when there is none. */
 int state_route_get(
     struct state *st, const char *host, struct state_route *out);
+/* Points host at route (creating or replacing it), in one write. */
 int state_route_put(
     struct state *st, const char *host, const struct state_route *route);
+/* Removes host's route; STATE_NOTFOUND when there is none. */
 int state_route_delete(struct state *st, const char *host);
 
 /*
@@ -221,6 +225,7 @@ int state_release_env(
  */
 struct state_reader;
 
+/* A new reader on st into *out (free it with state_reader_free); 0 or -1. */
 int state_reader_new(struct state_reader **out, struct state *st);
 void state_reader_free(struct state_reader *r);
 /* Clears reader slots left by processes that died; long-running processes
