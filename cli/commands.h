@@ -33,6 +33,8 @@ struct ssh_key_struct;
  * fp, as keys:add records it and sshd matches it; 0, or -1 with err_set(). */
 int cmd_key_fingerprint(struct ssh_key_struct *key, char *fp, size_t fplen);
 
+/* --- cli/words.c: the command-line word splitter (links on its own) --- */
+
 /*
  * Splits a command line into words as a POSIX shell would for quoting only:
  * '...', "..." (with \" \\ \$ \` escapes) and backslash outside quotes. No
