@@ -4,9 +4,11 @@
  * so a repository that builds with `docker build` excludes the same files
  * when pushed to minpaas.
  *
- * Guarantees: matching never allocates and never recurses deeper than the
- * pattern has wildcards; every pattern was syntax-checked when parsed.
+ * Guarantees: matching never allocates nor recurses, and takes time
+ * proportional to the pattern's length times the path's; every pattern was
+ * syntax-checked when parsed.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,65 +142,176 @@ match_class(const char **pp, char c)
  * The pattern language, as the Docker client compiles it to a regexp:
  * "*" = [^/]*, "?" = [^/], "**" followed by "/" or not = (.*\/)? in the
  * middle and .* at the end, [class], "\x" = x, anything else literal.
- * Matches the whole of [s, se).
+ *
+ * Matching runs the pattern as an automaton whose states are offsets in the
+ * pattern (a set of them, one bit each), so its time is the pattern's
+ * length times the path's, whatever the wildcards: a backtracking matcher
+ * takes exponential time on "*a*a*a*a*b"-like patterns.
  */
+enum glob_token {
+	GLOB_END,     /* the end of the pattern: a match */
+	GLOB_LIT,     /* one byte, escaped or not */
+	GLOB_ONE,     /* "?" */
+	GLOB_CLASS,   /* "[...]" */
+	GLOB_STAR,    /* "*" */
+	GLOB_ANYDIRS, /* "**" or "**\/" inside: (.*\/)?, offset + 1 is inside */
+	GLOB_REST     /* "**" or "**\/" at the end: .* */
+};
+
+#define GLOB_WORDS (IGNORE_MAXPATTERN / 64 + 1)
+
+/* A set of states: at a token (tok), or inside the (.*\/) of the
+ * GLOB_ANYDIRS token at that offset (in). */
+struct glob_set {
+	uint64_t tok[GLOB_WORDS];
+	uint64_t in[GLOB_WORDS];
+};
+
+static void
+set_add(uint64_t *w, size_t i)
+{
+	w[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+/* The token at p + i (a syntax-checked pattern) and the offset after it. */
+static enum glob_token
+glob_token(const char *p, size_t i, size_t *next)
+{
+	const char *q;
+	size_t j;
+
+	switch (p[i]) {
+	case '\0':
+		*next = i;
+		return GLOB_END;
+	case '*':
+		if (p[i + 1] != '*') {
+			*next = i + 1;
+			return GLOB_STAR;
+		}
+		j = i + 2;
+		if (p[j] == '/')
+			j++;
+		*next = j;
+		return p[j] == '\0' ? GLOB_REST : GLOB_ANYDIRS;
+	case '?':
+		*next = i + 1;
+		return GLOB_ONE;
+	case '[':
+		q = p + i;
+		match_class(&q, 'a');
+		*next = (size_t)(q - p);
+		return GLOB_CLASS;
+	case '\\':
+		*next = i + 2;
+		return GLOB_LIT;
+	default:
+		*next = i + 1;
+		return GLOB_LIT;
+	}
+}
+
+/*
+ * Adds the states reachable without reading a byte. Those lie ahead of the
+ * state they come from, so one pass in offset order sees every one.
+ */
+static void
+glob_closure(const char *p, struct glob_set *set, size_t nw)
+{
+	enum glob_token t;
+	uint64_t done, bits;
+	size_t w, i, next;
+
+	for (w = 0; w < nw; w++) {
+		for (done = 0; (bits = set->tok[w] & ~done) != 0;) {
+			i = w * 64 + (size_t)__builtin_ctzll(bits);
+			done |= (uint64_t)1 << (i % 64);
+			t = glob_token(p, i, &next);
+			if (t == GLOB_STAR || t == GLOB_REST)
+				set_add(set->tok, next);
+			else if (t == GLOB_ANYDIRS) {
+				set_add(set->in, i);
+				set_add(set->tok, next);
+			}
+		}
+	}
+}
+
+/* The states after reading byte c from those of cur. */
+static void
+glob_step(const char *p, const struct glob_set *cur, struct glob_set *nxt,
+    size_t nw, char c)
+{
+	uint64_t bits;
+	size_t w, i, next;
+	const char *q;
+
+	for (w = 0; w < nw; w++) {
+		for (bits = cur->in[w]; bits != 0; bits &= bits - 1) {
+			i = w * 64 + (size_t)__builtin_ctzll(bits);
+			set_add(nxt->in, i);
+			if (c == '/') {
+				glob_token(p, i, &next);
+				set_add(nxt->tok, next);
+			}
+		}
+		for (bits = cur->tok[w]; bits != 0; bits &= bits - 1) {
+			i = w * 64 + (size_t)__builtin_ctzll(bits);
+			switch (glob_token(p, i, &next)) {
+			case GLOB_LIT:
+				if (c == p[next - 1])
+					set_add(nxt->tok, next);
+				break;
+			case GLOB_ONE:
+				if (c != '/')
+					set_add(nxt->tok, next);
+				break;
+			case GLOB_CLASS:
+				q = p + i;
+				if (c != '/' && match_class(&q, c) == 1)
+					set_add(nxt->tok, next);
+				break;
+			case GLOB_STAR:
+				if (c != '/')
+					set_add(nxt->tok, i);
+				break;
+			case GLOB_REST:
+				set_add(nxt->tok, i);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+}
+
+/* Matches the whole of [s, se). */
 static int
 glob(const char *p, const char *s, const char *se)
 {
-	for (;;) {
-		switch (*p) {
-		case '\0':
-			return s == se;
-		case '*':
-			if (p[1] == '*') {
-				p += 2;
-				if (*p == '/')
-					p++;
-				if (*p == '\0')
-					return 1;
-				if (glob(p, s, se))
-					return 1;
-				for (; s < se; s++)
-					if (*s == '/' && glob(p, s + 1, se))
-						return 1;
-				return 0;
-			}
-			p++;
-			for (;;) {
-				if (glob(p, s, se))
-					return 1;
-				if (s == se || *s == '/')
-					return 0;
-				s++;
-			}
-		case '?':
-			if (s == se || *s == '/')
-				return 0;
-			p++;
-			s++;
-			break;
-		case '[':
-			if (s == se || *s == '/')
-				return 0;
-			if (match_class(&p, *s) != 1)
-				return 0;
-			s++;
-			break;
-		case '\\':
-			/* the escaped byte is literal (never NUL: checked) */
-			p++;
-			if (s == se || *p != *s)
-				return 0;
-			p++;
-			s++;
-			break;
-		default:
-			if (s == se || *p != *s)
-				return 0;
-			p++;
-			s++;
-		}
+	struct glob_set a, b, *cur = &a, *nxt = &b, *tmp;
+	size_t len = strlen(p), nw = len / 64 + 1, w;
+	uint64_t live;
+
+	if (len >= IGNORE_MAXPATTERN)
+		return 0;
+	memset(cur, 0, sizeof *cur);
+	set_add(cur->tok, 0);
+	glob_closure(p, cur, nw);
+	for (; s < se; s++) {
+		memset(nxt->tok, 0, nw * sizeof nxt->tok[0]);
+		memset(nxt->in, 0, nw * sizeof nxt->in[0]);
+		glob_step(p, cur, nxt, nw, *s);
+		glob_closure(p, nxt, nw);
+		for (live = 0, w = 0; w < nw; w++)
+			live |= nxt->tok[w] | nxt->in[w];
+		if (!live)
+			return 0;
+		tmp = cur;
+		cur = nxt;
+		nxt = tmp;
 	}
+	return (cur->tok[len / 64] >> (len % 64)) & 1;
 }
 
 /* The syntax check Docker does with filepath.Match(p, "."). */
