@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -22,6 +23,7 @@
 
 #define RUNTIME_STACK_DEFAULT "minpaas/stack:bookworm"
 #define RUNTIME_STACK_VAR     "{{stack}}"
+#define PROCFILE_NUL          "the Procfile holds a NUL byte: it is not text"
 
 #define RUNTIME_LOOKS_FOR                                                      \
 	"a Dockerfile; requirements.txt, pyproject.toml or app.py (python); "  \
@@ -240,6 +242,8 @@ runtime_procfile_parse(const char *text, size_t len, struct runtime_proc *procs,
 	size_t namelen, cmdlen, i;
 
 	*n = 0;
+	if (memchr(text, '\0', len) != NULL)
+		return err_set(PROCFILE_NUL);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *le = nl ? nl : end, *line = p;
@@ -247,9 +251,10 @@ runtime_procfile_parse(const char *text, size_t len, struct runtime_proc *procs,
 		p = nl ? nl + 1 : end;
 		if (!procfile_line(line, le, &name, &namelen, &cmd, &cmdlen))
 			continue;
+		/* names are kept lower-cased: "Worker" and "worker" are one */
 		for (i = 0; i < *n; i++)
 			if (strlen(procs[i].name) == namelen &&
-			    memcmp(procs[i].name, name, namelen) == 0)
+			    strncasecmp(procs[i].name, name, namelen) == 0)
 				break;
 		if (i < *n)
 			continue; /* the first line of a name wins */
@@ -286,6 +291,10 @@ runtime_procfile_web(const char *text, size_t len, char *out, size_t outlen)
 {
 	const char *p = text, *end = text + len;
 
+	if (outlen > 0)
+		*out = '\0';
+	if (memchr(text, '\0', len) != NULL)
+		return err_set(PROCFILE_NUL);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *line = p, *le = nl ? nl : end, *s = line;
@@ -311,7 +320,5 @@ runtime_procfile_web(const char *text, size_t len, char *out, size_t outlen)
 		out[le - s] = '\0';
 		return 0;
 	}
-	if (outlen > 0)
-		*out = '\0';
 	return 1;
 }

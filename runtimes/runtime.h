@@ -49,14 +49,16 @@ struct runtime_result {
 int runtime_detect(const struct runtime_tree *tree, struct runtime_result *out);
 void runtime_result_release(struct runtime_result *r);
 
-/* The "web:" command of a Procfile's text, into out; 1 when there is none. */
+/* The "web:" command of a Procfile's text, into out; 1 when there is none,
+ * -1 with err_set() when it does not fit or the text holds a NUL byte. */
 int runtime_procfile_web(
     const char *text, size_t len, char *out, size_t outlen);
 
 /*
  * Every "<name>: <command>" line of a Procfile (Heroku's grammar), first
- * line of each name wins, into procs (at most max). Returns 0 with *n set,
- * or -1 with err_set() on a command too long or too many types.
+ * line of each name (lower-cased) wins, into procs (at most max). Returns 0
+ * with *n set, or -1 with err_set() on a command too long, too many types or
+ * a NUL byte in the text.
  */
 int runtime_procfile_parse(const char *text, size_t len,
     struct runtime_proc *procs, size_t max, size_t *n);
