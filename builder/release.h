@@ -65,6 +65,15 @@ int release_healthcheck_parse(
  */
 int release_connect_local(uint16_t port, int ms);
 
+struct json_t;
+/*
+ * (builder/appjson.c) The argv of a command health check (RELEASE_EXEC_PREFIX
+ * + a JSON array of strings) as a malloc'd NULL-terminated array whose
+ * strings point into *owner (json_decref it after freeing the array); NULL,
+ * with err_set() unless check lacks the prefix, when it is not one.
+ */
+const char **release_exec_argv(const char *check, struct json_t **owner);
+
 /* 1 when check is a path that starts with '/' and holds only visible ASCII,
  * or a RELEASE_EXEC_PREFIX command, and fits RELEASE_MAXHEALTHPATH; else 0. */
 int release_healthcheck_valid(const char *path);
