@@ -73,17 +73,17 @@ cmd_split(const char *line, int *argcp, char ***argvp)
 				break;
 			continue;
 		}
+		if (c == '\\' && p[1] == '\n') {
+			/* a line continuation: neither starts nor ends a word */
+			p++;
+			continue;
+		}
 		inword = 1;
 		if (c == '\'' || c == '"') {
 			q = c;
 		} else if (c == '\\') {
 			if (p[1] == '\0')
 				goto unterminated;
-			if (p[1] == '\n') {
-				p++;
-				inword = wl > 0;
-				continue;
-			}
 			word[wl++] = *++p;
 		} else {
 			word[wl++] = c;
