@@ -1,9 +1,10 @@
 #!/bin/sh
 # Builds each libFuzzer target tests/fuzz/fuzz_*.c with clang and runs it
 # briefly (FUZZ_SECONDS, default 10) from its corpus in tests/fuzz/corpus/.
-# A target names the sources it needs on a line "fuzz-sources: a.c b.c", and
-# the libraries it links, if any, on a line "fuzz-libs: -lfoo -lbar". An input
-# that takes longer than FUZZ_TIMEOUT seconds (default 10) counts as a hang.
+# A target names the sources it needs on lines "fuzz-sources: a.c b.c" (as
+# many as it takes), and the libraries it links, if any, on lines
+# "fuzz-libs: -lfoo -lbar". An input that takes longer than FUZZ_TIMEOUT
+# seconds (default 10) counts as a hang.
 # Prints "passed N" / "failed N" on stdout; details on stderr.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -14,8 +15,8 @@ mkdir -p "$out"
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
-	deps=$(sed -n 's/.*fuzz-sources: *//p' "$src" | head -n 1 | sed 's/ *\*\/.*//')
-	libs=$(sed -n 's/.*fuzz-libs: *//p' "$src" | head -n 1 | sed 's/ *\*\/.*//')
+	deps=$(sed -n 's/.*fuzz-sources: *//p' "$src" | sed 's/ *\*\/.*//')
+	libs=$(sed -n 's/.*fuzz-libs: *//p' "$src" | sed 's/ *\*\/.*//')
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
 		"$src" $deps -o "$out/$name" $libs >&2; then
 		echo "$name: does not build" >&2
