@@ -26,12 +26,15 @@ docker_progress_release(struct docker_progress *p)
 	buf_release(&p->text);
 }
 
-/* Passes one line (not NUL-terminated in s) to the callback. */
+/* Passes one line (not NUL-terminated in s, no '\n' inside) to the
+ * callback. */
 static void
-progress_emit(struct docker_progress *p, char *s, size_t len)
+progress_emit_line(struct docker_progress *p, char *s, size_t len)
 {
 	char *cr, save;
 
+	/* a NUL byte (output that is not text) ends what can be shown */
+	len = strnlen(s, len);
 	while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == '\n'))
 		len--;
 	/* A carriage return inside a line redraws it: keep the last part. */
@@ -44,6 +47,21 @@ progress_emit(struct docker_progress *p, char *s, size_t len)
 	if (len > 0 && p->fn)
 		p->fn(p->arg, s);
 	s[len] = save;
+}
+
+/* Passes text (not NUL-terminated in s) to the callback, line by line: a
+ * "status" or "id" may hold a newline too. */
+static void
+progress_emit(struct docker_progress *p, char *s, size_t len)
+{
+	char *nl;
+
+	while ((nl = memchr(s, '\n', len)) != NULL) {
+		progress_emit_line(p, s, (size_t)(nl - s));
+		len -= (size_t)(nl - s) + 1;
+		s = nl + 1;
+	}
+	progress_emit_line(p, s, len);
 }
 
 /* Version 1 builds without aux end with "Successfully built <short id>". */
