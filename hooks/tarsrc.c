@@ -1,7 +1,8 @@
 /*
  * hooks/tarsrc.c: a client's tarball as a build source (see tarsrc.h), read
  * and written with libarchive. Guarantees: at most TARSRC_MAXINPUT bytes are
- * read from the client; no path with a ".." component and no absolute path
+ * read from the client and entries unpacking to at most GITTAR_MAXCONTEXT
+ * bytes are accepted; no path with a ".." component and no absolute path
  * reaches the context; .git never does; Dockerfile and .dockerignore are
  * kept even when .dockerignore names them, as the Docker client does.
  */
@@ -202,6 +203,7 @@ tarsrc_new(struct tarsrc **out, int fd)
 	struct archive *a = NULL;
 	struct archive_entry *ae;
 	const struct tarsrc_entry *di;
+	unsigned long long unpacked = 0;
 	char *path;
 	int rc;
 
@@ -224,6 +226,16 @@ tarsrc_new(struct tarsrc **out, int fd)
 		if ((path = clean_path(tmp)) == NULL) {
 			err_set("unsafe path in the tarball: %s",
 			    archive_entry_pathname(ae));
+			goto fail;
+		}
+		/* what the entries unpack to, as their headers say (libarchive
+		 * reads exactly that much): a small compressed bomb is refused
+		 * before it is unpacked */
+		if (archive_entry_size(ae) > 0)
+			unpacked += (unsigned long long)archive_entry_size(ae);
+		if (unpacked > GITTAR_MAXCONTEXT) {
+			err_set("the tarball unpacks to more than %llu MiB",
+			    (unsigned long long)GITTAR_MAXCONTEXT >> 20);
 			goto fail;
 		}
 		if (*path == '\0' || is_git(path))
