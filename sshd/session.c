@@ -801,10 +801,17 @@ static void
 sess_loop(struct sess *s)
 {
 	struct timespec t0 = {0, 0}, now;
+	time_t keepalive = time(NULL);
 	int rc;
 
 	for (;;) {
 		rc = ssh_event_dopoll(s->ev, SESS_POLL_MS);
+		/* a quiet command (logs -f) must not let a NAT or firewall
+		 * on the way drop the connection */
+		if (!s->exit_sent && time(NULL) - keepalive >= SSHD_KEEPALIVE) {
+			(void)ssh_send_keepalive(s->ssh);
+			keepalive = time(NULL);
+		}
 		if (s->exit_sent) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (rc == SSH_ERROR || sess_gone(s) ||

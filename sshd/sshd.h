@@ -26,6 +26,7 @@
 #define SSHD_AUTH_TIMEOUT 30    /* seconds for key exchange, auth and exec */
 #define SSHD_LINGER_MS    5000  /* wait for the client to close after exit */
 #define SSHD_KILL_GRACE   5     /* seconds between SIGTERM and SIGKILL */
+#define SSHD_KEEPALIVE    30    /* seconds between keepalives to the client */
 #define SSHD_STOP_GRACE   10    /* seconds the listener waits for sessions */
 #define SSHD_IOBUF        32768 /* bytes moved per read, either direction */
 #define SSHD_MAXENVVAL    64    /* longest GIT_PROTOCOL value accepted */
