@@ -517,6 +517,22 @@ taken:
 	    s->git.app, s->key.name);
 }
 
+/* "receive.maxInputSize=<$MINPAAS_MAX_PUSH or SSHD_MAXPUSH>" into buf. */
+static const char *
+sess_max_push(char *buf, size_t len)
+{
+	const char *v = getenv("MINPAAS_MAX_PUSH");
+	char *end;
+
+	errno = 0;
+	if (v == NULL || *v < '0' || *v > '9' || strtoull(v, &end, 10) == 0 ||
+	    errno != 0 ||
+	    !(*end == '\0' || (strchr("kKmMgG", *end) && end[1] == '\0')))
+		v = SSHD_MAXPUSH;
+	snprintf(buf, len, "receive.maxInputSize=%s", v);
+	return buf;
+}
+
 static int
 sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 {
@@ -525,7 +541,7 @@ sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 	    "MINPAAS_STACK_IMAGE", "MINPAAS_IMAGE_PYTHON", "MINPAAS_IMAGE_NODE",
 	    "MINPAAS_IMAGE_STATIC", "MINPAAS_BUILD_TIMEOUT", "DOCKER_SOCKET"};
 	struct state_app app;
-	char dir[HOME_MAXPATH];
+	char dir[HOME_MAXPATH], maxopt[64];
 	size_t i;
 	int rc;
 
@@ -555,10 +571,13 @@ sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 		return -1;
 	unlink(s->result);
 
+	/* git itself refuses a pack past the cap, with its own message */
 	e->argv[0] = SSHD_GIT;
-	e->argv[1] = "receive-pack";
-	e->argv[2] = repo;
-	e->argv[3] = NULL;
+	e->argv[1] = "-c";
+	e->argv[2] = sess_max_push(maxopt, sizeof maxopt);
+	e->argv[3] = "receive-pack";
+	e->argv[4] = repo;
+	e->argv[5] = NULL;
 	if (sess_base_env(s, e) == -1 ||
 	    sshd_exec_setenv(e, "MINPAAS_HOME", home_dir()) == -1 ||
 	    sshd_exec_setenv(e, "MINPAAS_APP", s->git.app) == -1 ||

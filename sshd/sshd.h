@@ -22,19 +22,22 @@
 
 #define SSHD_DEFAULT_PORT 2222
 #define SSHD_DEFAULT_BIND "0.0.0.0"
-#define SSHD_MAXSESSIONS  64    /* concurrent connection processes */
-#define SSHD_AUTH_TIMEOUT 30    /* seconds for key exchange, auth and exec */
-#define SSHD_LINGER_MS    5000  /* wait for the client to close after exit */
-#define SSHD_KILL_GRACE   5     /* seconds between SIGTERM and SIGKILL */
-#define SSHD_KEEPALIVE    30    /* seconds between keepalives to the client */
-#define SSHD_STOP_GRACE   10    /* seconds the listener waits for sessions */
-#define SSHD_IOBUF        32768 /* bytes moved per read, either direction */
-#define SSHD_MAXENVVAL    64    /* longest GIT_PROTOCOL value accepted */
-#define SSHD_HOSTKEY      "ssh_host_ed25519_key"
-#define SSHD_HOOK_NAME    "minpaas-hook"
-#define SSHD_GIT          "/usr/bin/git"
+#define SSHD_MAXSESSIONS  64   /* concurrent connection processes */
+#define SSHD_AUTH_TIMEOUT 30   /* seconds for key exchange, auth and exec */
+#define SSHD_LINGER_MS    5000 /* wait for the client to close after exit */
+#define SSHD_KILL_GRACE   5    /* seconds between SIGTERM and SIGKILL */
+#define SSHD_KEEPALIVE    30   /* seconds between keepalives to the client */
+#define SSHD_MAXPUSH                                                           \
+	"1g"                  /* largest pack a push may send; git's           \
+	                         receive.maxInputSize, $MINPAAS_MAX_PUSH */
+#define SSHD_STOP_GRACE 10    /* seconds the listener waits for sessions */
+#define SSHD_IOBUF      32768 /* bytes moved per read, either direction */
+#define SSHD_MAXENVVAL  64    /* longest GIT_PROTOCOL value accepted */
+#define SSHD_HOSTKEY    "ssh_host_ed25519_key"
+#define SSHD_HOOK_NAME  "minpaas-hook"
+#define SSHD_GIT        "/usr/bin/git"
 
-#define GITCMD_MAXPATH    256 /* longest repository path in a git command */
+#define GITCMD_MAXPATH  256 /* longest repository path in a git command */
 
 /* gitcmd.c: the exec line of git's SSH transport. */
 enum gitcmd_kind {
@@ -91,7 +94,7 @@ void sshd_child_close(struct sshd_child *c);
 /* A NULL-terminated argv/envp for execve, built by the session. */
 struct sshd_exec {
 	const char *argv[8];
-	char *envp[16];
+	char *envp[32];
 	int envc;
 };
 
