@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "builder/docker.h"
-#include "builder/procs.h"
 #include "builder/release.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"

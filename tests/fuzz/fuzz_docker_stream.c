@@ -72,6 +72,20 @@ struct feeding {
 	int bytewise;
 };
 
+/* The whole stream, all its copies, in one malloc'd buffer. */
+static char *
+feeding_whole(const struct feeding *f)
+{
+	char *all = malloc(f->len * f->reps + 1);
+	size_t r;
+
+	if (all == NULL)
+		abort();
+	for (r = 0; r < f->reps; r++)
+		memcpy(all + r * f->len, f->data, f->len);
+	return all;
+}
+
 static void
 demux(const struct feeding *f, int whole, struct seen *s)
 {
@@ -81,12 +95,8 @@ demux(const struct feeding *f, int whole, struct seen *s)
 	memset(s, 0, sizeof *s);
 	docker_demux_init(&m, on_log, s);
 	if (whole) {
-		char *all = malloc(f->len * f->reps + 1);
+		char *all = feeding_whole(f);
 
-		if (all == NULL)
-			abort();
-		for (r = 0; r < f->reps; r++)
-			memcpy(all + r * f->len, f->data, f->len);
 		if (docker_demux_feed(&m, all, f->len * f->reps) != 0)
 			abort();
 		free(all);
@@ -121,12 +131,8 @@ progress(const struct feeding *f, int whole, struct progress_seen *ps)
 	memset(ps, 0, sizeof *ps);
 	docker_progress_init(&p, on_line, &ps->lines);
 	if (whole) {
-		char *all = malloc(f->len * f->reps + 1);
+		char *all = feeding_whole(f);
 
-		if (all == NULL)
-			abort();
-		for (r = 0; r < f->reps; r++)
-			memcpy(all + r * f->len, f->data, f->len);
 		if (docker_progress_feed(&p, all, f->len * f->reps) != 0)
 			abort();
 		free(all);
