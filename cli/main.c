@@ -120,7 +120,8 @@ static void
 usage_up(void)
 {
 	fprintf(stderr, "usage: minpaas up [--ssh-port N] [--http-port N] "
-	                "[--domain D] [--bind ADDR]\n");
+	                "[--domain D] [--bind ADDR]\n"
+	                "                  [--trusted-proxies CIDR,...]\n");
 }
 
 static int
@@ -131,9 +132,10 @@ cmd_up(int argc, char **argv)
 	    {"http-port", required_argument, NULL, 'h'},
 	    {"domain", required_argument, NULL, 'd'},
 	    {"bind", required_argument, NULL, 'b'},
+	    {"trusted-proxies", required_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *ssh_port = "2222", *http_port = "8080";
+	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
 	const char *domain = "localhost", *bind = "0.0.0.0";
 	char sshd[PATH_MAX], router[PATH_MAX];
 	struct sigaction sa;
@@ -154,6 +156,9 @@ cmd_up(int argc, char **argv)
 			break;
 		case 'b':
 			bind = optarg;
+			break;
+		case 't':
+			trusted = optarg;
 			break;
 		default:
 			usage_up();
@@ -193,8 +198,10 @@ cmd_up(int argc, char **argv)
 
 	char *sshd_argv[] = {
 	    sshd, "--port", (char *)ssh_port, "--bind", (char *)bind, NULL};
-	char *router_argv[] = {
-	    router, "--port", (char *)http_port, "--bind", (char *)bind, NULL};
+	/* the router checks the list itself and refuses a bad one */
+	char *router_argv[] = {router, "--port", (char *)http_port, "--bind",
+	    (char *)bind, trusted ? "--trusted-proxies" : NULL, (char *)trusted,
+	    NULL};
 	sshd_pid = spawn(sshd, sshd_argv);
 	router_pid = spawn(router, router_argv);
 	if (sshd_pid < 0 || router_pid < 0) {

@@ -6,8 +6,14 @@
  * router, so it is strict where laxness lets one message be read two ways
  * (RFC 9112 sections 2, 3, 5, 6, 7): no obs-fold, no white space before the
  * colon, no control bytes in fields, one Host, one Content-Length value,
- * never both Content-Length and Transfer-Encoding, and no transfer coding
- * but chunked. Lines may end in CRLF or a bare LF, as RFC 9112 allows.
+ * never both Content-Length and Transfer-Encoding, no transfer coding but
+ * chunked, and no framing or routing field (Content-Length,
+ * Transfer-Encoding, Host) named in Connection. Head lines may end in CRLF
+ * or a bare LF, as RFC 9112 allows: the router writes every head anew, so
+ * the next hop never sees the difference. Chunked bodies are parsed
+ * strictly (CRLF only, extensions and trailers checked against their
+ * grammar), as the router re-chunks them and must agree with its peers on
+ * where one ends.
  */
 #include <string.h>
 #include <strings.h>
@@ -17,13 +23,21 @@
 
 enum {
 	CH_SIZE,
-	CH_EXT,
+	CH_AFTER, /* after the size, an extension name or value: BWS ; = CR */
+	CH_NAME0, /* BWS, then an extension name */
+	CH_NAME,
+	CH_VALUE0, /* BWS, then a token or a quoted string */
+	CH_VALUE,
+	CH_QUOTED,
+	CH_QESC,
 	CH_SIZE_LF,
 	CH_DATA,
 	CH_DATA_CR,
 	CH_DATA_LF,
-	CH_TRAILER,
-	CH_TLINE,
+	CH_TRAILER, /* start of a trailer line, or the final CRLF */
+	CH_TNAME,
+	CH_TVALUE,
+	CH_TLINE_LF,
 	CH_END_LF,
 	CH_DONE
 };
@@ -300,6 +314,12 @@ http_list(struct http_head *h, const struct http_field *f, int bad,
 static int
 http_conn_token(struct http_head *h, const char *s, size_t n, int bad)
 {
+	/* Naming them would make the next hop drop what frames or routes
+	 * the message while this one still used it. */
+	if (http_token_eq(s, n, "content-length") ||
+	    http_token_eq(s, n, "transfer-encoding") ||
+	    http_token_eq(s, n, "host"))
+		return http_fail(h, bad, "Connection names a framing field");
 	if (http_token_eq(s, n, "close"))
 		h->conn_close = 1;
 	else if (http_token_eq(s, n, "keep-alive"))
@@ -331,23 +351,22 @@ http_length(struct http_head *h, const char *s, size_t n, int bad)
 		return http_fail(h, bad, "conflicting Content-Length");
 	h->framing = HTTP_BODY_LENGTH;
 	h->length = v;
+	h->haslength = 1;
 	return 0;
 }
 
-/* Transfer codings: h->framing becomes CHUNKED while the last one is
- * chunked, CLOSE after any other (which requests reject). */
+/* Transfer codings: chunked alone. Another coding is refused in both
+ * directions: the router re-chunks bodies and could not pass one on. */
 static int
 http_coding(struct http_head *h, const char *s, size_t n, int bad)
 {
 	if (h->framing == HTTP_BODY_CHUNKED)
 		return http_fail(h, bad, "transfer coding after chunked");
-	if (http_token_eq(s, n, "chunked")) {
-		h->framing = HTTP_BODY_CHUNKED;
-		return 0;
-	}
-	if (h->method != NULL)
-		return http_fail(h, 400, "unsupported transfer coding");
-	h->framing = HTTP_BODY_CLOSE;
+	if (!http_token_eq(s, n, "chunked"))
+		return http_fail(
+		    h, h->method ? 501 : 502, "unsupported transfer coding");
+	h->framing = HTTP_BODY_CHUNKED;
+	h->chunked = 1;
 	return 0;
 }
 
@@ -404,9 +423,11 @@ http_host(struct http_head *h, const char *s, size_t n)
 }
 
 /*
- * Splits the request target: origin-form is the path itself; in
- * absolute-form ("http://host:port/path", RFC 9112 3.2.2) the authority
- * replaces Host for routing and the path is what the upstream sees.
+ * Splits the request target (RFC 9112 3.2): origin-form is the path
+ * itself; in absolute-form ("http://host:port/path?q") the authority
+ * replaces Host for routing and the path and query are what the upstream
+ * sees (the writer puts a "/" before a path that lacks it); "*" only for
+ * OPTIONS. Anything else (authority-form, a bare word) is refused.
  */
 static int
 http_target(struct http_head *h)
@@ -416,12 +437,17 @@ http_target(struct http_head *h)
 
 	h->path = t;
 	h->pathlen = h->targetlen;
+	if (t[0] == '/')
+		return 0;
+	if (h->targetlen == 1 && t[0] == '*' && h->methodlen == 7 &&
+	    memcmp(h->method, "OPTIONS", 7) == 0)
+		return 0;
 	if (h->targetlen >= 7 && strncasecmp(t, "http://", 7) == 0)
 		skip = 7;
 	else if (h->targetlen >= 8 && strncasecmp(t, "https://", 8) == 0)
 		skip = 8;
 	else
-		return 0;
+		return http_fail(h, 400, "malformed request target");
 	a = t + skip;
 	for (h->path = a; h->path < end && *h->path != '/' && *h->path != '?';
 	     h->path++)
@@ -575,58 +601,102 @@ http_hex(char c)
 	return -1;
 }
 
-static void
-http_chunk_size_end(struct http_chunked *c)
+/* HTAB, SP, VCHAR, obs-text: a field value's bytes, and those of a quoted
+ * string (qdtext, quoted-pair) but for the '"' and '\\' the caller sees
+ * first. */
+static int
+http_textchar(unsigned char c)
 {
-	c->state = c->left == 0 ? CH_TRAILER : CH_DATA;
-	c->digits = 0;
-	c->line = 0;
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-/* The tracker; with out non-NULL it also copies the chunk data there (out
- * may be buf itself: data never moves forward) and counts it in *outlen. */
-static int
-http_chunked_run(struct http_chunked *c, const char *buf, size_t len,
-    size_t *used, char *out, size_t *outlen)
+int
+http_chunked_next(struct http_chunked *c, const char *buf, size_t len,
+    size_t *used, size_t *data, size_t *datalen)
 {
-	size_t i = 0, take, o = 0;
+	size_t i = 0, take;
 	int d;
 
+	*data = *datalen = 0;
 	while (i < len && c->state != CH_DONE) {
-		char ch = buf[i];
+		unsigned char ch = (unsigned char)buf[i];
+		int was = c->state;
 
+		if (c->state < CH_SIZE_LF && ++c->line > ROUTER_MAXCHUNKLINE)
+			return err_set("chunk size line too long");
 		switch (c->state) {
 		case CH_SIZE:
-			if ((d = http_hex(ch)) >= 0) {
+			if ((d = http_hex((char)ch)) >= 0) {
 				if (++c->digits > 15)
 					return err_set("chunk size too large");
 				c->left = c->left * 16 + (uint64_t)d;
-			} else if (c->digits == 0) {
-				return err_set("malformed chunk size");
-			} else if (ch == ';' || http_ows(ch)) {
-				c->state = CH_EXT;
-			} else if (ch == '\r') {
-				c->state = CH_SIZE_LF;
-			} else if (ch == '\n') {
-				http_chunk_size_end(c);
-			} else {
-				return err_set("malformed chunk size");
+				i++;
+				break;
 			}
+			if (c->digits == 0)
+				return err_set("malformed chunk size");
+			c->state = CH_AFTER;
+			c->canvalue = 0;
+			continue; /* the same byte, in CH_AFTER */
+		case CH_AFTER:
+			if (http_ows((char)ch))
+				;
+			else if (ch == ';')
+				c->state = CH_NAME0;
+			else if (ch == '=' && c->canvalue)
+				c->state = CH_VALUE0;
+			else if (ch == '\r')
+				c->state = CH_SIZE_LF;
+			else if (ch == '\n')
+				return err_set("chunk size line without CRLF");
+			else
+				return err_set("malformed chunk extension");
 			i++;
 			break;
-		case CH_EXT:
-			if (++c->line > ROUTER_MAXCHUNKLINE)
-				return err_set("chunk extension too long");
-			if (ch == '\n')
-				http_chunk_size_end(c);
-			else if (ch == '\0')
-				return err_set("NUL in chunk extension");
+		case CH_NAME0:
+		case CH_VALUE0:
+			if (http_ows((char)ch)) {
+				i++;
+			} else if (http_tchar(ch)) {
+				c->state =
+				    c->state == CH_NAME0 ? CH_NAME : CH_VALUE;
+			} else if (ch == '"' && c->state == CH_VALUE0) {
+				c->state = CH_QUOTED;
+				i++;
+			} else {
+				return err_set("malformed chunk extension");
+			}
+			break;
+		case CH_NAME:
+		case CH_VALUE:
+			if (http_tchar(ch)) {
+				i++;
+				break;
+			}
+			c->canvalue = c->state == CH_NAME;
+			c->state = CH_AFTER;
+			break;
+		case CH_QUOTED:
+			if (ch == '"')
+				c->state = CH_AFTER, c->canvalue = 0;
+			else if (ch == '\\')
+				c->state = CH_QESC;
+			else if (!http_textchar(ch))
+				return err_set("malformed chunk extension");
+			i++;
+			break;
+		case CH_QESC:
+			if (!http_textchar(ch))
+				return err_set("malformed chunk extension");
+			c->state = CH_QUOTED;
 			i++;
 			break;
 		case CH_SIZE_LF:
 			if (ch != '\n')
-				return err_set("malformed chunk size line");
-			http_chunk_size_end(c);
+				return err_set("chunk size line without CRLF");
+			c->state = c->left == 0 ? CH_TRAILER : CH_DATA;
+			c->digits = 0;
+			c->line = 0;
 			i++;
 			break;
 		case CH_DATA:
@@ -634,73 +704,55 @@ http_chunked_run(struct http_chunked *c, const char *buf, size_t len,
 			if ((uint64_t)take > c->left)
 				take = (size_t)c->left;
 			c->left -= take;
-			if (out != NULL) {
-				memmove(out + o, buf + i, take);
-				o += take;
-			}
-			i += take;
 			if (c->left == 0)
 				c->state = CH_DATA_CR;
-			break;
+			*data = i;
+			*datalen = take;
+			*used = i + take;
+			return HTTP_MORE;
 		case CH_DATA_CR:
-			if (ch == '\r')
-				c->state = CH_DATA_LF;
-			else if (ch == '\n')
-				c->state = CH_SIZE;
-			else
-				return err_set("missing CRLF after chunk");
-			i++;
-			break;
 		case CH_DATA_LF:
-			if (ch != '\n')
-				return err_set("missing CRLF after chunk");
-			c->state = CH_SIZE;
+			if (ch != (c->state == CH_DATA_CR ? '\r' : '\n'))
+				return err_set("chunk data without CRLF");
+			c->state =
+			    c->state == CH_DATA_CR ? CH_DATA_LF : CH_SIZE;
 			i++;
 			break;
 		case CH_TRAILER:
 			if (ch == '\r')
 				c->state = CH_END_LF;
-			else if (ch == '\n')
-				c->state = CH_DONE;
+			else if (http_tchar(ch))
+				c->state = CH_TNAME;
 			else
-				c->state = CH_TLINE;
-			if (++c->trailer > ROUTER_MAXTRAILER)
-				return err_set("trailer too large");
-			i++;
+				return err_set("malformed trailer field");
 			break;
-		case CH_TLINE:
-			if (++c->trailer > ROUTER_MAXTRAILER)
-				return err_set("trailer too large");
-			if (ch == '\n')
-				c->state = CH_TRAILER;
-			else if (ch == '\0')
-				return err_set("NUL in trailer");
-			i++;
+		case CH_TNAME:
+			if (ch == ':')
+				c->state = CH_TVALUE;
+			else if (!http_tchar(ch))
+				return err_set("malformed trailer field");
 			break;
+		case CH_TVALUE:
+			if (ch == '\r')
+				c->state = CH_TLINE_LF;
+			else if (!http_textchar(ch))
+				return err_set("control byte in trailer field");
+			break;
+		case CH_TLINE_LF:
 		case CH_END_LF:
 			if (ch != '\n')
-				return err_set("malformed end of chunked body");
-			c->state = CH_DONE;
-			i++;
+				return err_set("trailer line without CRLF");
+			c->state =
+			    c->state == CH_TLINE_LF ? CH_TRAILER : CH_DONE;
 			break;
+		}
+		if (was >= CH_TRAILER) {
+			/* the trailer states consume their byte here */
+			if (++c->trailer > ROUTER_MAXTRAILER)
+				return err_set("trailer too large");
+			i++;
 		}
 	}
 	*used = i;
-	if (outlen != NULL)
-		*outlen = o;
 	return c->state == CH_DONE ? HTTP_DONE : HTTP_MORE;
-}
-
-int
-http_chunked_feed(
-    struct http_chunked *c, const char *buf, size_t len, size_t *used)
-{
-	return http_chunked_run(c, buf, len, used, NULL, NULL);
-}
-
-int
-http_chunked_decode(
-    struct http_chunked *c, char *buf, size_t len, size_t *used, size_t *out)
-{
-	return http_chunked_run(c, buf, len, used, buf, out);
 }

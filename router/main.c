@@ -50,7 +50,8 @@ usage(void)
 	    "         [--max-conns N] [--pool-size N] [--timeout-head MS]\n"
 	    "         [--timeout-idle MS] [--timeout-connect MS]\n"
 	    "         [--timeout-response MS] [--timeout-tunnel MS]\n"
-	    "         [--timeout-pool MS] [--timeout-shutdown MS]\n");
+	    "         [--timeout-pool MS] [--timeout-shutdown MS]\n"
+	    "         [--trusted-proxies CIDR,...]\n");
 	exit(2);
 }
 
@@ -255,7 +256,8 @@ main(int argc, char **argv)
 		O_TRESPONSE,
 		O_TTUNNEL,
 		O_TPOOL,
-		O_TSHUTDOWN
+		O_TSHUTDOWN,
+		O_TRUSTED
 	};
 	static const struct option opts[] = {
 	    {"port", required_argument, NULL, 'p'},
@@ -274,6 +276,7 @@ main(int argc, char **argv)
 	    {"timeout-tunnel", required_argument, NULL, O_TTUNNEL},
 	    {"timeout-pool", required_argument, NULL, O_TPOOL},
 	    {"timeout-shutdown", required_argument, NULL, O_TSHUTDOWN},
+	    {"trusted-proxies", required_argument, NULL, O_TRUSTED},
 	    {NULL, 0, NULL, 0},
 	};
 	struct router_settings set;
@@ -342,6 +345,13 @@ main(int argc, char **argv)
 			break;
 		case O_TSHUTDOWN:
 			ms = &set.timeout_shutdown;
+			break;
+		case O_TRUSTED:
+			if (trust_parse(&set, optarg) == -1) {
+				fprintf(
+				    stderr, "minpaas-router: %s\n", err_msg());
+				exit(2);
+			}
 			break;
 		default:
 			usage();

@@ -61,12 +61,6 @@ enum conn_state {
 static const char *conn_state_name[] = {
     "head", "connect", "proxy", "tunnel", "closing", "linger", "closed"};
 
-/* Bytes in data[off, len); storage is freed when the connection idles. */
-struct iob {
-	char *data;
-	size_t off, len, cap;
-};
-
 /* The request in flight and its response; allocated per busy connection. */
 struct xfer {
 	int inflight; /* an access log line is owed */
@@ -78,9 +72,7 @@ struct xfer {
 	int reused;   /* the upstream connection came from the pool */
 	int retried;
 	int req_done; /* the whole request body went to uout */
-	enum http_framing rframing;
-	uint64_t rleft, rbytes;
-	struct http_chunked rchunk;
+	struct msg_body req;
 	struct state_route route;
 	unsigned rrbase;
 	int tries;
@@ -89,10 +81,7 @@ struct xfer {
 	int resp_started; /* its head went to cout */
 	int resp_keep;    /* it told the client the connection stays */
 	int up_keep;      /* the upstream connection may be reused */
-	int dechunk;      /* chunked response to an HTTP/1.0 client */
-	enum http_framing sframing;
-	uint64_t sleft;
-	struct http_chunked schunk;
+	struct msg_body resp;
 	int status;
 	uint64_t bytes;
 
@@ -111,6 +100,7 @@ struct conn {
 	int fd, ufd;         /* client, upstream (-1 when none) */
 	int fdmask, ufdmask; /* interest registered with the loop */
 	int client_eof;      /* the client shut its side after pipelining */
+	int trusted;         /* its forwarding fields are believed */
 	int64_t deadline;
 	size_t cscan, uscan;
 	struct iob cin;  /* client bytes not yet used */
@@ -140,75 +130,6 @@ router_settings_init(struct router_settings *s)
 	s->pool_per_upstream = ROUTER_POOL_PER_UPSTREAM;
 	s->pool_max = ROUTER_POOL_MAX;
 	s->access_log = 1;
-}
-
-/* ---- byte buffers ------------------------------------------------------ */
-
-static size_t
-iob_pending(const struct iob *b)
-{
-	return b->len - b->off;
-}
-
-/* Room for n more bytes at data + len; NULL when memory runs out. */
-static char *
-iob_reserve(struct iob *b, size_t n)
-{
-	char *d;
-	size_t cap;
-
-	if (b->cap - b->len >= n)
-		return b->data + b->len;
-	if (b->off > 0) {
-		memmove(b->data, b->data + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-		if (b->cap - b->len >= n)
-			return b->data + b->len;
-	}
-	cap = b->cap ? b->cap * 2 : ROUTER_READSIZE;
-	while (cap - b->len < n)
-		cap *= 2;
-	if ((d = realloc(b->data, cap)) == NULL)
-		return NULL;
-	b->data = d;
-	b->cap = cap;
-	return d + b->len;
-}
-
-static int
-iob_put(struct iob *b, const char *p, size_t n)
-{
-	char *d;
-
-	if (n == 0)
-		return 0;
-	if ((d = iob_reserve(b, n)) == NULL)
-		return -1;
-	memcpy(d, p, n);
-	b->len += n;
-	return 0;
-}
-
-static int
-iob_str(struct iob *b, const char *s)
-{
-	return iob_put(b, s, strlen(s));
-}
-
-static void
-iob_consume(struct iob *b, size_t n)
-{
-	b->off += n;
-	if (b->off >= b->len)
-		b->off = b->len = 0;
-}
-
-static void
-iob_free(struct iob *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof *b);
 }
 
 /* ---- state, logging, closing ------------------------------------------- */
@@ -332,7 +253,8 @@ conn_error(struct conn *c, int status, const char *detail)
 {
 	struct xfer *x = c->x;
 	char body[256], head[256];
-	int n, m;
+	struct hbuf hb;
+	int n;
 
 	conn_drop_upstream(c, 0);
 	if (x == NULL) {
@@ -361,15 +283,12 @@ conn_error(struct conn *c, int status, const char *detail)
 		    body, sizeof body, "%d %s\n", status, http_reason(status));
 	if (n < 0 || (size_t)n >= sizeof body)
 		n = 0;
-	m = snprintf(head, sizeof head,
-	    "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
-	    status, http_reason(status), n);
-	if (m < 0 || (size_t)m >= sizeof head ||
-	    iob_put(&c->cout, head, (size_t)m) == -1 ||
+	hbuf_init(&hb, head, sizeof head);
+	if (msg_error_head(&hb, status, (size_t)n) == -1 ||
+	    iob_put(&c->cout, head, hb.len) == -1 ||
 	    (!x->is_head && iob_put(&c->cout, body, (size_t)n) == -1))
 		return conn_close(c, "out of memory");
-	x->bytes = (uint64_t)m + (x->is_head ? 0 : (uint64_t)n);
+	x->bytes = (uint64_t)hb.len + (x->is_head ? 0 : (uint64_t)n);
 	x->status = status;
 	x->resp_started = 1;
 	conn_access_log(c, status);
@@ -522,145 +441,28 @@ conn_request_id(struct router *rt, char out[33])
 	out[32] = '\0';
 }
 
-static int
-conn_request_id_ok(const struct http_field *f)
-{
-	size_t i;
-
-	if (f->valuelen == 0 || f->valuelen > ROUTER_MAXREQUESTID)
-		return 0;
-	for (i = 0; i < f->valuelen; i++)
-		if ((unsigned char)f->value[i] <= 0x20 ||
-		    (unsigned char)f->value[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Appends "name: value\r\n" to d; the caller reserved room. */
-static char *
-conn_field(char *d, const char *name, size_t nl, const char *v, size_t vl)
-{
-	memcpy(d, name, nl);
-	d += nl;
-	*d++ = ':';
-	*d++ = ' ';
-	memcpy(d, v, vl);
-	d += vl;
-	*d++ = '\r';
-	*d++ = '\n';
-	return d;
-}
-
 /*
- * Writes the head the upstream sees into c->uout: always HTTP/1.1 with
- * keep-alive (the pool's connections outlive the client's), hop-by-hop
- * fields dropped, forwarding fields added.
+ * Writes the head the upstream sees into c->uout (msg_request_head says
+ * what it holds). Returns 0, or 431 when it would not fit.
  */
 static int
 conn_upstream_head(struct conn *c, const struct http_head *h)
 {
-	const struct http_field *host = NULL, *rid = NULL;
-	struct xfer *x = c->x;
-	size_t i, iplen = strlen(c->ip), xfflen = 0, room;
-	char id[33], *d, *start;
+	struct router *rt = c->rt;
+	struct msg_peer peer;
+	struct hbuf hb;
+	char id[33];
 
-	/* worst case: every field, the XFF values once more, our fields */
-	room = h->headlen + 512 + iplen;
-	for (i = 0; i < h->nfields; i++)
-		if (http_field_is(&h->field[i], "x-forwarded-for"))
-			xfflen += h->field[i].valuelen + 2;
-	room += xfflen;
-	if (x->upgrade)
-		room += h->upgrade->valuelen;
-	if (h->authority)
-		room += h->authoritylen;
-	if ((d = iob_reserve(&c->uout, room)) == NULL)
-		return -1;
-	start = d;
-	memcpy(d, h->method, h->methodlen);
-	d += h->methodlen;
-	*d++ = ' ';
-	if (h->pathlen == 0) {
-		*d++ = '/';
-	} else {
-		memcpy(d, h->path, h->pathlen);
-		d += h->pathlen;
-	}
-	memcpy(d, " HTTP/1.1\r\n", 11);
-	d += 11;
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->field[i];
-
-		switch (f->name[0] | 0x20) {
-		case 'x':
-			if (http_field_is(f, "x-forwarded-proto") ||
-			    http_field_is(f, "x-forwarded-host") ||
-			    http_field_is(f, "x-forwarded-for"))
-				continue;
-			if (http_field_is(f, "x-request-id")) {
-				if (rid == NULL && conn_request_id_ok(f))
-					rid = f;
-				continue;
-			}
-			break;
-		case 'h':
-			if (http_field_is(f, "host")) {
-				host = f;
-				if (h->authority) /* absolute-form wins */
-					continue;
-			}
-			break;
-		case 'e':
-			/* a 1.0 request's expectation is ignored */
-			if (x->minor == 0 && http_field_is(f, "expect"))
-				continue;
-			break;
-		default:
-			break;
-		}
-		if (http_hop_by_hop(h, f->name, f->namelen))
-			continue;
-		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
-	}
-	if (h->authority) {
-		d = conn_field(d, "Host", 4, h->authority, h->authoritylen);
-	} else if (host == NULL) {
-		d = conn_field(d, "Host", 4, h->host, h->hostlen);
-	}
-	memcpy(d, "X-Forwarded-For: ", 17);
-	d += 17;
-	for (i = 0; xfflen && i < h->nfields; i++)
-		if (http_field_is(&h->field[i], "x-forwarded-for") &&
-		    h->field[i].valuelen > 0) {
-			memcpy(d, h->field[i].value, h->field[i].valuelen);
-			d += h->field[i].valuelen;
-			*d++ = ',';
-			*d++ = ' ';
-		}
-	memcpy(d, c->ip, iplen);
-	d += iplen;
-	memcpy(d, "\r\nX-Forwarded-Proto: http\r\n", 27);
-	d += 27;
-	if (h->authority)
-		d = conn_field(
-		    d, "X-Forwarded-Host", 16, h->authority, h->authoritylen);
-	else if (host)
-		d = conn_field(
-		    d, "X-Forwarded-Host", 16, host->value, host->valuelen);
-	if (rid == NULL)
-		conn_request_id(c->rt, id);
-	d = conn_field(d, "X-Request-Id", 12, rid ? rid->value : id,
-	    rid ? rid->valuelen : 32);
-	if (x->upgrade) {
-		d = conn_field(
-		    d, "Upgrade", 7, h->upgrade->value, h->upgrade->valuelen);
-		memcpy(d, "Connection: upgrade\r\n", 21);
-		d += 21;
-	}
-	*d++ = '\r';
-	*d++ = '\n';
-	c->uout.len += (size_t)(d - start);
-	return 0;
+	conn_request_id(rt, id);
+	peer.ip = c->ip;
+	peer.trusted = c->trusted;
+	peer.proto = "http";
+	peer.port = rt->port;
+	peer.request_id = id;
+	hbuf_init(&hb, rt->headout, sizeof rt->headout);
+	if (msg_request_head(&hb, h, &peer, c->x->upgrade) == -1)
+		return 431;
+	return iob_put(&c->uout, hb.p, hb.len) == -1 ? -1 : 0;
 }
 
 static int
@@ -695,10 +497,8 @@ conn_request(struct conn *c, struct http_head *h)
 	    h->minor == 1 ? !h->conn_close : (h->conn_keep && !h->conn_close);
 	x->is_head = h->methodlen == 4 && memcmp(h->method, "HEAD", 4) == 0;
 	x->upgrade = h->minor == 1 && h->conn_upgrade && h->upgrade != NULL;
-	x->rframing = h->framing;
-	x->rleft = h->length;
-	http_chunked_init(&x->rchunk);
-	x->req_done = h->framing == HTTP_BODY_NONE;
+	msg_body_init(&x->req, h->framing, h->length, 1);
+	x->req_done = x->req.done;
 	x->retry_ok = x->req_done && !x->upgrade && conn_idempotent(h);
 	x->inflight = 1;
 	x->start = ev_now();
@@ -726,8 +526,12 @@ conn_request(struct conn *c, struct http_head *h)
 	x->rrbase = rt->rr++;
 	/* the head is built from h, which points into cin: still intact,
 	 * as consuming only moved the offset */
-	if (conn_upstream_head(c, h) == -1)
+	if ((rv = conn_upstream_head(c, h)) == -1)
 		return conn_close(c, "out of memory");
+	if (rv == 431) {
+		x->keep = 0;
+		return conn_error(c, 431, "the request head is too large");
+	}
 	return conn_connect(c);
 }
 
@@ -758,8 +562,9 @@ conn_parse_request(struct conn *c)
 	return conn_error(c, h->error, h->error == 400 ? why : NULL);
 }
 
-/* Moves request body bytes from cin to uout, no further than the body's
- * end (what follows is the next pipelined request). */
+/* Moves request body bytes from cin to uout, framed as the router
+ * decided, no further than the body's end (what follows is the next
+ * pipelined request). */
 static int
 conn_forward_body(struct conn *c)
 {
@@ -777,31 +582,25 @@ conn_forward_body(struct conn *c)
 	if (x->req_done || iob_pending(&c->cin) == 0 ||
 	    iob_pending(&c->uout) >= ROUTER_MAXBUF)
 		return 0;
-	n = iob_pending(&c->cin);
-	if (x->rframing == HTTP_BODY_LENGTH) {
-		if ((uint64_t)n > x->rleft)
-			n = (size_t)x->rleft;
-		x->rleft -= n;
-		if (x->rleft == 0)
-			x->req_done = 1;
-	} else {
-		rv = http_chunked_feed(
-		    &x->rchunk, c->cin.data + c->cin.off, n, &n);
-		if (rv == -1) {
-			x->keep = 0;
-			return conn_error(c, 400, "malformed chunked body");
-		}
-		if (rv == HTTP_DONE)
-			x->req_done = 1;
+	rv = msg_body_feed(&x->req, c->cin.data + c->cin.off,
+	    iob_pending(&c->cin), &n, &c->uout);
+	if (rv == HTTP_NOMEM)
+		return conn_close(c, "out of memory");
+	if (rv == -1) {
+		log_debug("conn %u: bad request body: %s", c->id, err_msg());
+		x->keep = 0;
+		return conn_error(c, 400, "malformed chunked body");
 	}
-	x->rbytes += n;
-	if (x->rbytes > c->rt->set.max_body) {
+	if (x->req.data > c->rt->set.max_body) {
 		x->keep = 0;
 		return conn_error(c, 413, "request body too large");
 	}
-	if (iob_put(&c->uout, c->cin.data + c->cin.off, n) == -1)
+	if (msg_body_raw(&x->req) &&
+	    iob_put(&c->uout, c->cin.data + c->cin.off, n) == -1)
 		return conn_close(c, "out of memory");
 	iob_consume(&c->cin, n);
+	if (rv == HTTP_DONE)
+		x->req_done = 1;
 	return 0;
 }
 
@@ -872,47 +671,35 @@ conn_response_done(struct conn *c)
 	return 0;
 }
 
-/* The bytes cout[from, len) came from the upstream after the response
- * head: keeps the body's part (decoded for HTTP/1.0 clients) and notices
- * its end. */
+/*
+ * Body bytes of the response arrived: raw ones sit in cout[from, len) (read
+ * there directly), chunked ones in uin, re-encoded into cout here. Keeps
+ * what belongs to the body and notices its end.
+ */
 static int
 conn_response_body(struct conn *c, size_t from)
 {
 	struct xfer *x = c->x;
-	char *p = c->cout.data + from;
-	size_t n = c->cout.len - from, take = n, used = n;
-	int rv, done = 0;
+	const char *in;
+	size_t n, used, before = c->cout.len;
+	int rv, raw = msg_body_raw(&x->resp);
 
-	switch (x->sframing) {
-	case HTTP_BODY_NONE:
-		take = used = 0;
-		done = 1;
-		break;
-	case HTTP_BODY_LENGTH:
-		if ((uint64_t)take >= x->sleft) {
-			take = used = (size_t)x->sleft;
-			done = 1;
-		}
-		x->sleft -= take;
-		break;
-	case HTTP_BODY_CHUNKED:
-		rv = x->dechunk
-		         ? http_chunked_decode(&x->schunk, p, n, &used, &take)
-		         : http_chunked_feed(&x->schunk, p, n, &used);
-		if (!x->dechunk)
-			take = used;
-		if (rv == -1) {
-			log_warn("conn %u: %s sent a bad chunked body: %s",
-			    c->id, x->upstream, err_msg());
-			x->resp_keep = x->up_keep = 0;
-			c->cout.len = from;
-			return conn_error(c, 502, NULL);
-		}
-		if (rv == HTTP_DONE)
-			done = 1;
-		break;
-	case HTTP_BODY_CLOSE:
-		break;
+	if (raw) {
+		in = c->cout.data + from;
+		n = c->cout.len - from;
+	} else {
+		in = c->uin.data + c->uin.off;
+		n = iob_pending(&c->uin);
+	}
+	rv = msg_body_feed(&x->resp, in, n, &used, &c->cout);
+	if (rv == HTTP_NOMEM)
+		return conn_close(c, "out of memory");
+	if (rv == -1) {
+		log_warn("conn %u: %s sent a bad chunked body: %s", c->id,
+		    x->upstream, err_msg());
+		x->resp_keep = x->up_keep = 0;
+		c->cout.len = before;
+		return conn_error(c, 502, NULL);
 	}
 	if (used < n) {
 		/* bytes past the response's end: the upstream is confused */
@@ -920,9 +707,34 @@ conn_response_body(struct conn *c, size_t from)
 		    x->upstream);
 		x->up_keep = 0;
 	}
-	c->cout.len = from + take;
-	x->bytes += take;
-	return done ? conn_response_done(c) : 0;
+	if (raw) {
+		c->cout.len = from + used;
+		x->bytes += used;
+	} else {
+		c->uin.off = c->uin.len = 0;
+		x->bytes += c->cout.len - before;
+	}
+	return rv == HTTP_DONE ? conn_response_done(c) : 0;
+}
+
+/* Appends the head in hb to cout (rv: what writing it returned). Returns
+ * 0; 1 when it did not fit and 502 was answered instead; -1 when c was
+ * freed. */
+static int
+conn_put_head(struct conn *c, struct hbuf *hb, int rv)
+{
+	if (rv == -1) {
+		log_warn("conn %u: response head from %s too large", c->id,
+		    c->x->upstream);
+		return conn_error(
+		           c, 502, "the app's response head is too large") == -1
+		           ? -1
+		           : 1;
+	}
+	if (iob_put(&c->cout, hb->p, hb->len) == -1)
+		return conn_close(c, "out of memory");
+	c->x->bytes += hb->len;
+	return 0;
 }
 
 /* Appends the response head the client sees to cout. */
@@ -930,46 +742,20 @@ static int
 conn_response_head(struct conn *c, const struct http_head *h)
 {
 	struct xfer *x = c->x;
-	size_t i, before = c->cout.len;
-	char *d, *start;
+	struct msg_plan plan;
+	struct hbuf hb;
+	int rv;
 
+	msg_response_plan(&plan, h, x->minor,
+	    x->keep && x->req_done && !c->rt->stopping, x->upgrade);
+	hbuf_init(&hb, c->rt->headout, sizeof c->rt->headout);
+	if ((rv = conn_put_head(c, &hb,
+	         msg_response_head(&hb, h, &plan, x->minor, x->is_head))) != 0)
+		return rv;
 	x->status = h->status;
-	x->sframing = h->framing;
-	x->sleft = h->length;
-	http_chunked_init(&x->schunk);
-	x->dechunk = x->minor == 0 && h->framing == HTTP_BODY_CHUNKED;
-	x->up_keep = (h->minor == 1 ? !h->conn_close : h->conn_keep) &&
-	             h->framing != HTTP_BODY_CLOSE && !x->upgrade;
-	x->resp_keep = x->keep && x->req_done && !c->rt->stopping &&
-	               h->framing != HTTP_BODY_CLOSE && !x->dechunk;
-	if ((d = iob_reserve(&c->cout, h->headlen + 64)) == NULL)
-		return conn_close(c, "out of memory");
-	start = d;
-	d += snprintf(d, 64, "HTTP/1.1 %03d ", h->status);
-	memcpy(d, h->reason, h->reasonlen);
-	d += h->reasonlen;
-	*d++ = '\r';
-	*d++ = '\n';
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->field[i];
-
-		if (http_hop_by_hop(h, f->name, f->namelen))
-			continue;
-		if (x->dechunk && http_field_is(f, "transfer-encoding"))
-			continue;
-		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
-	}
-	if (!x->resp_keep) {
-		memcpy(d, "Connection: close\r\n", 19);
-		d += 19;
-	} else if (x->minor == 0) {
-		memcpy(d, "Connection: keep-alive\r\n", 24);
-		d += 24;
-	}
-	*d++ = '\r';
-	*d++ = '\n';
-	c->cout.len += (size_t)(d - start);
-	x->bytes += c->cout.len - before;
+	x->up_keep = plan.up_keep;
+	x->resp_keep = plan.keep;
+	msg_body_init(&x->resp, h->framing, h->length, plan.rechunk);
 	x->resp_started = 1;
 	if (x->retry_ok) /* the kept head need not be sent again now */
 		c->uout.off = c->uout.len = 0;
@@ -981,30 +767,13 @@ static int
 conn_upgraded(struct conn *c, const struct http_head *h)
 {
 	struct xfer *x = c->x;
-	size_t i, before = c->cout.len;
-	char *d, *start;
+	struct hbuf hb;
+	int rv;
 
-	if ((d = iob_reserve(&c->cout, h->headlen + 64)) == NULL)
-		return conn_close(c, "out of memory");
-	start = d;
-	d += snprintf(d, 64, "HTTP/1.1 101 ");
-	memcpy(d, h->reason, h->reasonlen);
-	d += h->reasonlen;
-	*d++ = '\r';
-	*d++ = '\n';
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->field[i];
-
-		if (http_hop_by_hop(h, f->name, f->namelen) &&
-		    !http_field_is(f, "upgrade"))
-			continue;
-		d = conn_field(d, f->name, f->namelen, f->value, f->valuelen);
-	}
-	memcpy(d, "Connection: upgrade\r\n\r\n", 23);
-	d += 23;
-	c->cout.len += (size_t)(d - start);
+	hbuf_init(&hb, c->rt->headout, sizeof c->rt->headout);
+	if ((rv = conn_put_head(c, &hb, msg_upgrade_head(&hb, h))) != 0)
+		return rv;
 	x->status = 101;
-	x->bytes += c->cout.len - before;
 	x->resp_started = 1;
 	x->up_keep = 0;
 	conn_access_log(c, 101);
@@ -1020,6 +789,7 @@ conn_upstream_head_done(struct conn *c)
 {
 	struct xfer *x = c->x;
 	struct http_head *h = &c->rt->head;
+	struct hbuf hb;
 	size_t from;
 	int rv;
 
@@ -1039,30 +809,30 @@ conn_upstream_head_done(struct conn *c)
 			return conn_error(
 			    c, 502, "the app sent a bad response");
 		}
+		/* 1: answered with an error, the upstream let go */
 		if (h->status == 101) {
-			if (conn_upgraded(c, h) == -1)
-				return -1;
+			if ((rv = conn_upgraded(c, h)) != 0)
+				return rv == 1 ? 0 : -1;
 			iob_consume(&c->uin, h->headlen);
-			goto rest;
-		}
-		if (h->status >= 200)
 			break;
+		}
+		if (h->status >= 200) {
+			if ((rv = conn_response_head(c, h)) != 0)
+				return rv == 1 ? 0 : -1;
+			iob_consume(&c->uin, h->headlen);
+			break;
+		}
 		/* other 1xx: pass it on to HTTP/1.1 clients; then the next */
 		if (x->minor == 1) {
-			char line[64];
-			int m = snprintf(
-			    line, sizeof line, "HTTP/1.1 %03d ", h->status);
-			if (iob_put(&c->cout, line, (size_t)m) == -1 ||
-			    iob_put(&c->cout, h->reason, h->reasonlen) == -1 ||
-			    iob_str(&c->cout, "\r\n\r\n") == -1)
-				return conn_close(c, "out of memory");
+			hbuf_init(&hb, c->rt->headout, sizeof c->rt->headout);
+			rv = conn_put_head(c, &hb, msg_interim_head(&hb, h));
+			if (rv != 0)
+				return rv == 1 ? 0 : -1;
 		}
 		iob_consume(&c->uin, h->headlen);
 	}
-	if (conn_response_head(c, h) == -1)
-		return -1;
-	iob_consume(&c->uin, h->headlen);
-rest:
+	if (c->state != CONN_TUNNEL && !msg_body_raw(&x->resp))
+		return conn_response_body(c, 0);
 	from = c->cout.len;
 	if (iob_put(&c->cout, c->uin.data + c->uin.off, iob_pending(&c->uin)) ==
 	    -1)
@@ -1077,16 +847,20 @@ static int
 conn_read_upstream(struct conn *c)
 {
 	struct xfer *x = c->x;
-	struct iob *b =
-	    c->state == CONN_TUNNEL || x->resp_started ? &c->cout : &c->uin;
+	/* raw bodies go straight to the client's buffer; heads and chunked
+	 * bodies, which the router rewrites, to uin first */
+	struct iob *b = c->state == CONN_TUNNEL ||
+	                        (x->resp_started && msg_body_raw(&x->resp))
+	                    ? &c->cout
+	                    : &c->uin;
 	size_t want = ROUTER_READSIZE, from = b->len;
 	ssize_t n;
 	char *d;
 	int rv, one = 1, ufd = c->ufd;
 
 	if (c->state == CONN_PROXY && x->resp_started &&
-	    x->sframing == HTTP_BODY_LENGTH && x->sleft < want)
-		want = x->sleft ? (size_t)x->sleft : 1;
+	    x->resp.in == HTTP_BODY_LENGTH && x->resp.left < want)
+		want = x->resp.left ? (size_t)x->resp.left : 1;
 	if ((d = iob_reserve(b, want)) == NULL)
 		return conn_close(c, "out of memory");
 	n = read(c->ufd, d, want);
@@ -1125,7 +899,7 @@ conn_read_upstream(struct conn *c)
 			return rv;
 		return conn_error(c, 502, "the app closed the connection");
 	}
-	if (x->sframing == HTTP_BODY_CLOSE && n == 0) {
+	if (x->resp.in == HTTP_BODY_CLOSE && n == 0) {
 		x->up_keep = 0;
 		return conn_response_done(c);
 	}
@@ -1367,6 +1141,7 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 		c->fd = fd;
 		c->ufd = -1;
 		c->state = CONN_HEAD;
+		c->trusted = rt->set.ntrusted > 0 && trust_has(&rt->set, &ss);
 		c->deadline = ev_now() + rt->set.timeout_head;
 		if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6,
@@ -1389,6 +1164,13 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 int
 conn_start(struct router *rt)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (getsockname(rt->lfd, (struct sockaddr *)&ss, &sl) == 0)
+		rt->port = ntohs(ss.ss_family == AF_INET6
+		                     ? ((struct sockaddr_in6 *)&ss)->sin6_port
+		                     : ((struct sockaddr_in *)&ss)->sin_port);
 	if (getrandom(rt->rng, sizeof rt->rng, 0) != sizeof rt->rng)
 		rt->rng[0] = (uint64_t)ev_now() ^ (uint64_t)getpid() << 32;
 	rt->rng[1] |= 1;

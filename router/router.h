@@ -6,10 +6,13 @@
  *
  * One file per concern, one header for all of them (OpenBSD relayd style):
  *   ev.c     the event loop; the only file that calls epoll_*
- *   http.c   the HTTP/1.1 head parser and chunked framing tracker; pure
+ *   http.c   the HTTP/1.1 head parser and the strict chunked parser; pure
+ *   msg.c    every head the router writes (one bounded writer) and the
+ *            body framing it forwards; pure
+ *   iob.c    growable byte buffers
  *   proxy.c  the connections: accept, route, proxy, errors, timeouts
  *   pool.c   idle keep-alive connections to upstreams
- *   addr.c   socket addresses and the listening socket
+ *   addr.c   socket addresses, the listening socket, trusted networks
  *   main.c   options, logging, context, loop
  */
 #ifndef MINPAAS_ROUTER_H
@@ -26,6 +29,11 @@
 #define ROUTER_MAXCHUNKLINE  1024        /* chunk-size line with extensions */
 #define ROUTER_MAXTRAILER    ROUTER_MAXHEADER
 #define ROUTER_MAXREQUESTID  128 /* longest X-Request-Id passed on */
+/* A head the router writes, its fields added: no more than it would
+ * accept itself (Node's default is the same 16 KiB); one that would be
+ * larger is answered 431 (request) or 502 (response). */
+#define ROUTER_MAXHEADOUT ROUTER_MAXHEADER
+#define ROUTER_MAXTRUSTED 32 /* networks in --trusted-proxies */
 /* Output buffered before the other side stops being read. */
 #define ROUTER_MAXBUF     (64 * 1024)
 #define ROUTER_READSIZE   (16 * 1024)
@@ -128,7 +136,9 @@ struct http_head {
 	int hashost;
 
 	enum http_framing framing;
-	uint64_t length;                  /* for HTTP_BODY_LENGTH */
+	uint64_t length;                  /* Content-Length's value */
+	int haslength;                    /* a Content-Length was there */
+	int chunked;                      /* Transfer-Encoding: chunked */
 	int conn_close;                   /* Connection: close */
 	int conn_keep;                    /* Connection: keep-alive */
 	int conn_upgrade;                 /* Connection: upgrade */
@@ -149,10 +159,11 @@ struct http_head {
 
 struct http_chunked {
 	int state;
-	uint64_t left; /* bytes of chunk data still to come */
-	size_t line;   /* bytes in the current size or trailer line */
-	size_t trailer;
+	uint64_t left;  /* bytes of chunk data still to come */
+	size_t line;    /* bytes in the current chunk-size line */
+	size_t trailer; /* bytes of the trailer section */
 	int digits;
+	int canvalue; /* a chunk extension name may take "=value" now */
 };
 
 /* Resets h before the first call for a new head. */
@@ -180,21 +191,142 @@ const char *http_reason(int status);
 /* Resets c before the first byte of a chunked body. */
 void http_chunked_init(struct http_chunked *c);
 /*
- * Follows a chunked body through buf[0..len): *used is set to the bytes
- * that belong to the body. Returns HTTP_DONE when the body (with its
- * trailers) ended at *used, HTTP_MORE when it goes on, -1 with err_set()
- * when the framing is malformed.
+ * Follows a chunked body through buf[0..len), strictly (RFC 9112 7.1):
+ * CRLF line ends only, chunk extensions checked against their grammar,
+ * trailer fields checked as header fields (and left for the caller to
+ * drop). Stops after the first run of chunk data it meets: *used is set to
+ * the bytes consumed and [*data, *data + *datalen) to that run (0 when
+ * there is none). Returns HTTP_DONE when the body, trailers included,
+ * ended at *used, HTTP_MORE when it goes on, -1 with err_set() when the
+ * framing is malformed.
  */
-int http_chunked_feed(
-    struct http_chunked *c, const char *buf, size_t len, size_t *used);
+int http_chunked_next(struct http_chunked *c, const char *buf, size_t len,
+    size_t *used, size_t *data, size_t *datalen);
+
+/* ---- iob.c: growable byte buffers -------------------------------------- */
+#define HTTP_NOMEM (-2) /* out of memory, from functions that fill an iob */
+
+/* Bytes in data[off, len); storage is freed by iob_free. */
+struct iob {
+	char *data;
+	size_t off, len, cap;
+};
+
+/* Bytes in b not consumed yet. */
+size_t iob_pending(const struct iob *b);
+/* Room for n more bytes at data + len (compacting or growing b); NULL when
+ * memory runs out. */
+char *iob_reserve(struct iob *b, size_t n);
+/* Appends n bytes; 0 or -1 when memory runs out. */
+int iob_put(struct iob *b, const char *p, size_t n);
+/* Marks n bytes consumed; an emptied buffer starts over at 0. */
+void iob_consume(struct iob *b, size_t n);
+/* Frees the storage; b is empty after. */
+void iob_free(struct iob *b);
+
+/* ---- msg.c: what the router writes; no I/O ----------------------------- */
 
 /*
- * As http_chunked_feed, and also decodes: the chunk data found in
- * buf[0..*used) is moved to the start of buf and its length stored in *out
- * (sizes, extensions and trailers are dropped).
+ * The one bounded writer of heads: writes never go past cap; one that
+ * would sets over, and everything after it is dropped. A head is used
+ * only when over is 0.
  */
-int http_chunked_decode(
-    struct http_chunked *c, char *buf, size_t len, size_t *used, size_t *out);
+struct hbuf {
+	char *p;
+	size_t len, cap;
+	int over;
+};
+
+void hbuf_init(struct hbuf *b, char *p, size_t cap);
+void hbuf_put(struct hbuf *b, const char *s, size_t n);
+void hbuf_str(struct hbuf *b, const char *s);
+/* Appends "name: value\r\n". */
+void hbuf_field(
+    struct hbuf *b, const char *name, size_t nl, const char *v, size_t vl);
+/* Appends v in decimal (or hex, lower case). */
+void hbuf_num(struct hbuf *b, uint64_t v, int hex);
+
+/* What the router knows of the client, for the forwarding fields. */
+struct msg_peer {
+	const char *ip;         /* its address, as text */
+	int trusted;            /* it is in the trusted-proxies setting */
+	const char *proto;      /* "http" */
+	unsigned port;          /* the port it connected to */
+	const char *request_id; /* 32 hex digits, used when it sent none */
+};
+
+/*
+ * Writes the head the upstream sees for request h: origin-form target,
+ * always HTTP/1.1 with keep-alive, hop-by-hop fields dropped, the framing
+ * field written by the router from its own decision (one Content-Length,
+ * or Transfer-Encoding: chunked for a body it re-chunks), the forwarding
+ * fields set from peer (a trusted peer's chain kept and extended), and
+ * Upgrade passed on when upgrade is set. 0, or -1 when it does not fit.
+ */
+int msg_request_head(struct hbuf *b, const struct http_head *h,
+    const struct msg_peer *peer, int upgrade);
+
+/* How a response goes to the client, decided from its head. */
+struct msg_plan {
+	int dechunk; /* chunked response to an HTTP/1.0 client: data only */
+	int rechunk; /* chunked response re-chunked by the router */
+	int keep;    /* the client connection stays open after it */
+	int up_keep; /* the upstream connection may be reused after it */
+};
+
+/*
+ * Decides the plan of response h to a request of HTTP/1.<minor> whose
+ * client allows keep-alive (client_keep, already false when the router is
+ * stopping or the request is not fully read) and that asked for an
+ * upgrade (upgrade).
+ */
+void msg_response_plan(struct msg_plan *p, const struct http_head *h, int minor,
+    int client_keep, int upgrade);
+/*
+ * Writes the head the client sees: status line, the upstream's fields
+ * but hop-by-hop and framing ones, the router's own framing field, and
+ * Connection as the plan says; for a HEAD request or 304 (is_head or the
+ * status) Content-Length is passed on as metadata. 0, or -1 when it does
+ * not fit.
+ */
+int msg_response_head(struct hbuf *b, const struct http_head *h,
+    const struct msg_plan *p, int minor, int is_head);
+/* The head of a 1xx (but 101) answer passed on to an HTTP/1.1 client. */
+int msg_interim_head(struct hbuf *b, const struct http_head *h);
+/* The head of a 101 answer that starts a tunnel. */
+int msg_upgrade_head(struct hbuf *b, const struct http_head *h);
+/* The head of an error page the router writes itself. */
+int msg_error_head(struct hbuf *b, int status, size_t bodylen);
+
+/*
+ * A body on its way through: framed as it arrives (in), written the way
+ * the router decided: a chunked one re-chunked (rechunk) or as data alone;
+ * the others as they came.
+ */
+struct msg_body {
+	enum http_framing in;
+	int rechunk; /* chunked in, fresh chunks out; else data only */
+	uint64_t left;
+	uint64_t data; /* body data bytes seen so far */
+	struct http_chunked ch;
+	int done;
+};
+
+void msg_body_init(
+    struct msg_body *b, enum http_framing in, uint64_t length, int rechunk);
+/* 1 when the body's bytes are forwarded as they came (no re-encoding):
+ * the caller moves in[0..*used) itself after msg_body_feed. */
+int msg_body_raw(const struct msg_body *b);
+/*
+ * Follows the body through in[0..len); *used is set to the bytes that
+ * belong to it (what follows is the next message). A raw body is left for
+ * the caller to move; a chunked one is re-encoded into out (fresh chunks
+ * and a last chunk without trailers, or the data alone). Returns
+ * HTTP_DONE when the body ended within *used, HTTP_MORE, -1 with
+ * err_set() when it is malformed, HTTP_NOMEM when out cannot grow.
+ */
+int msg_body_feed(struct msg_body *b, const char *in, size_t len, size_t *used,
+    struct iob *out);
 
 /* ---- proxy.c: connections; pool.c: idle upstream connections -------- */
 struct state;
@@ -210,6 +342,13 @@ struct router_settings {
 	size_t max_conns;
 	int pool_per_upstream, pool_max;
 	int access_log;
+	/* clients whose forwarding fields are believed */
+	struct trust_net {
+		int family; /* AF_INET or AF_INET6 */
+		unsigned char addr[16];
+		int bits;
+	} trusted[ROUTER_MAXTRUSTED];
+	size_t ntrusted;
 };
 
 /* Fills s with the defaults above. */
@@ -229,9 +368,11 @@ struct router {
 	unsigned rr;       /* round-robin counter over upstreams */
 	unsigned nextid;   /* connection ids for the log */
 	size_t nconns;
-	struct conn *conns;    /* every open connection */
-	uint64_t rng[2];       /* request id generator state */
-	struct http_head head; /* scratch for the head being parsed */
+	struct conn *conns;              /* every open connection */
+	uint64_t rng[2];                 /* request id generator state */
+	unsigned port;                   /* the listening socket's port */
+	struct http_head head;           /* scratch for the head being parsed */
+	char headout[ROUTER_MAXHEADOUT]; /* scratch for the head written */
 };
 
 /* Binds and listens on addr:port (IPv4 or IPv6 literal), with SO_REUSEPORT
@@ -250,6 +391,12 @@ void conn_close_all(struct router *rt);
 int conn_sockaddr(const char *up, void *ss, unsigned *sl);
 /* Copies the len bytes at src into dst NUL-terminated, cut to fit dstlen. */
 void conn_copy(char *dst, size_t dstlen, const char *src, size_t len);
+/* Parses "10.0.0.0/8,::1,192.168.1.7" into s->trusted; 0, or -1 with
+ * err_set() naming the bad entry. */
+int trust_parse(struct router_settings *s, const char *list);
+/* 1 when the socket address ss (struct sockaddr_storage) is in one of
+ * s's trusted networks; an IPv4-mapped IPv6 address matches as IPv4. */
+int trust_has(const struct router_settings *s, const void *ss);
 
 /* Makes an empty pool of idle upstream connections; 0 or -1. */
 int pool_new(struct pool **out, struct router *rt);

@@ -11,6 +11,8 @@ data, that runs to the end of its line (and owns its newline); a literal
 backslash-n stands for a bare LF (a body's last byte):
   .req:  %%wait              pause 0.4 s before sending what follows
          %%route HOST A|B    point HOST at upstream A or B, then go on
+         %%from ADDR         (first) connect from ADDR: 127.0.0.2 is in
+                             the router's --trusted-proxies
   .resp: %%next              the answer to the next request starts here
          %%continue          send "100 Continue" on the head, then read
          %%sleep S           wait S seconds before answering
@@ -19,7 +21,7 @@ backslash-n stands for a bare LF (a body's last byte):
          %%echo              after this answer, echo every byte back
 The upstream's record marks each accepted connection with "%%accept" (and
 "%%on B" before requests that reached upstream B); a generated X-Request-Id
-reads "<id>".
+reads "<id>", and X-Forwarded-Port with the router's port "<port>".
 
 Usage: run.py ROUTER ROUTE_SET [CASE...]; prints "passed N" and "failed N"
 on stdout, details on stderr.
@@ -36,6 +38,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TRUSTED = "127.0.0.2/32,10.9.0.0/16"
 CASES = os.path.join(HERE, "cases")
 
 
@@ -172,8 +175,10 @@ class Record:
             self.data += b
 
 
-def normalise(b):
-    return re.sub(rb"(X-Request-Id: )[0-9a-f]{32}\r\n", rb"\1<id>\r\n", b)
+def normalise(b, port):
+    b = re.sub(rb"(X-Request-Id: )[0-9a-f]{32}\r\n", rb"\1<id>\r\n", b)
+    return b.replace(b"X-Forwarded-Port: %d\r\n" % port,
+                     b"X-Forwarded-Port: <port>\r\n")
 
 
 def show(b):
@@ -181,7 +186,10 @@ def show(b):
 
 
 def client(port, req_segs, route_fn, wait_end):
-    s = socket.create_connection(("127.0.0.1", port))
+    src = None
+    if req_segs and (req_segs[0][0] or "").startswith("from "):
+        src = (req_segs.pop(0)[0].split()[1], 0)
+    s = socket.create_connection(("127.0.0.1", port), source_address=src)
     got = b""
     for d, data in req_segs:
         if d is None:
@@ -249,7 +257,8 @@ def main():
     proc = subprocess.Popen(
         [router, "--bind", "127.0.0.1", "--port", str(port),
          "--timeout-head", "1000", "--timeout-response", "1000",
-         "--max-body", "1000"], env=env, stderr=log)
+         "--max-body", "1000", "--trusted-proxies", TRUSTED],
+        env=env, stderr=log)
     for _ in range(50):
         try:
             socket.create_connection(("127.0.0.1", port)).close()
@@ -275,7 +284,7 @@ def main():
             rec.data, rec.script = b"", script
             got = client(port, segments(req), route, 4.0)
             time.sleep(0.1)
-            got_up = normalise(rec.data)
+            got_up = normalise(rec.data, port)
             exp_up = crlf(want_up or b"").replace(b"%%accept\r\n",
                                                b"%%accept\n")
             exp_up = exp_up.replace(b"%%on B\r\n", b"%%on B\n")

@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_router_http.c: the router's HTTP head parser and chunked
- * framing tracker (router/http.c), fed crafted bytes.
+ * tests/unit/test_router_http.c: the router's HTTP head parser and strict
+ * chunked parser (router/http.c), fed crafted bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,77 +260,155 @@ test_cl_and_te(void **state)
 	    -1);
 }
 
+/*
+ * Runs body[0..len) through the chunked parser in pieces of step bytes
+ * (0: all at once), gathering the data into out. Returns the parser's last
+ * answer; *used is the bytes the body took.
+ */
+static int
+dechunk(const char *body, size_t len, size_t step, char *out, size_t *outlen,
+    size_t *used)
+{
+	struct http_chunked c;
+	size_t pos = 0, end, n, off, dl;
+	int rv = HTTP_MORE;
+
+	http_chunked_init(&c);
+	*outlen = 0;
+	while (pos < len && rv == HTTP_MORE) {
+		end = step && pos + step < len ? pos + step : len;
+		while (pos < end && rv == HTTP_MORE) {
+			rv = http_chunked_next(
+			    &c, body + pos, end - pos, &n, &off, &dl);
+			if (rv == -1)
+				return -1;
+			memcpy(out + *outlen, body + pos + off, dl);
+			*outlen += dl;
+			pos += n;
+		}
+	}
+	*used = pos;
+	return rv;
+}
+
+static int
+dechunk_str(const char *body)
+{
+	char out[256];
+	size_t n, used;
+
+	return dechunk(body, strlen(body), 0, out, &n, &used);
+}
+
 static void
 test_chunked(void **state)
 {
-	static const char body[] = "5;ext=1\r\nhello\r\n6\r\n world\r\n"
-	                           "0\r\nX-Trailer: t\r\n\r\nNEXT";
-	struct http_chunked c;
-	size_t used, i, total = 0;
+	static const char body[] =
+	    "5;ext=1\r\nhello\r\n6 ; a = \"q \\\" s\" ;b\r\n world\r\n"
+	    "0\r\nX-Trailer: t\r\nX-Two: a b\r\n\r\nNEXT";
+	char out[64];
+	size_t used, n, step;
 
 	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n"
 	                       "Transfer-Encoding: Chunked\r\n\r\n"),
 	    HTTP_DONE);
 	assert_int_equal(h.framing, HTTP_BODY_CHUNKED);
 
-	http_chunked_init(&c);
-	assert_int_equal(
-	    http_chunked_feed(&c, body, sizeof body - 1, &used), HTTP_DONE);
-	assert_int_equal(used, sizeof body - 1 - 4);
-
-	/* one byte at a time */
-	http_chunked_init(&c);
-	for (i = 0; i < sizeof body - 1; i++) {
-		int rv = http_chunked_feed(&c, body + i, 1, &used);
-		total += used;
-		if (rv == HTTP_DONE)
-			break;
-		assert_int_equal(rv, HTTP_MORE);
+	/* whole, and in pieces of every size: the same data and end */
+	for (step = 0; step < sizeof body; step++) {
+		assert_int_equal(
+		    dechunk(body, sizeof body - 1, step, out, &n, &used),
+		    HTTP_DONE);
+		assert_int_equal(used, sizeof body - 1 - 4);
+		assert_int_equal(n, 11);
+		assert_memory_equal(out, "hello world", 11);
 	}
-	assert_int_equal(total, sizeof body - 1 - 4);
+	assert_int_equal(dechunk_str("0\r\n\r\n"), HTTP_DONE);
+	assert_int_equal(dechunk_str("3\r\nabc\r\n"), HTTP_MORE);
+}
 
-	http_chunked_init(&c);
-	assert_int_equal(http_chunked_feed(&c, "0\n\n", 3, &used), HTTP_DONE);
-	assert_int_equal(used, 3);
-	http_chunked_init(&c);
-	assert_int_equal(http_chunked_feed(&c, "zz\r\n", 4, &used), -1);
-	http_chunked_init(&c);
-	assert_int_equal(http_chunked_feed(&c, "3\r\nabcX", 7, &used), -1);
-	http_chunked_init(&c);
-	assert_int_equal(
-	    http_chunked_feed(&c, "ffffffffffffffff\r\n", 18, &used), -1);
+/* What RFC 9112 7.1 does not allow, each refused. */
+static void
+test_chunked_strict(void **state)
+{
+	static const char *bad[] = {
+	    "zz\r\n",                 /* no size */
+	    "3\r\nabcX",              /* data without CRLF */
+	    "3\r\nabc\nX",            /* data ended by a bare LF */
+	    "ffffffffffffffff\r\n",   /* too large */
+	    "3\nabc\r\n0\r\n\r\n",    /* size line ended by a bare LF */
+	    "0\n\n",                  /* last chunk with bare LFs */
+	    "3;a=b\rc\r\nabc\r\n",    /* bare CR in an extension */
+	    "3;\r\nabc\r\n",          /* extension without a name */
+	    "3;a=\r\nabc\r\n",        /* extension without a value */
+	    "3;a b\r\nabc\r\n",       /* two names */
+	    "3;a=\"x\r\n",            /* unterminated quoted string */
+	    "3;a=\"\x01\"\r\n",       /* control byte in a quoted string */
+	    "3=a\r\n",                /* value without a name */
+	    "3 x\r\n",                /* junk after the size */
+	    "0\r\nX-T 1\r\n\r\n",     /* trailer without a colon */
+	    "0\r\nX-T: 1\n\r\n",      /* trailer line ended by a bare LF */
+	    "0\r\nX-T: a\rb\r\n\r\n", /* bare CR in a trailer */
+	    "0\r\n: x\r\n\r\n",       /* trailer without a name */
+	    "0\r\n\r\r",              /* end without LF */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (dechunk_str(bad[i]) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+	/* the size line has a limit, extensions included */
+	{
+		char line[ROUTER_MAXCHUNKLINE + 16];
+		memset(line, 0, sizeof line);
+		strcpy(line, "1;a=");
+		memset(line + 4, 'x', ROUTER_MAXCHUNKLINE);
+		assert_int_equal(dechunk_str(line), -1);
+	}
 }
 
 static void
-test_chunked_decode(void **state)
+test_connection_names_framing(void **state)
 {
-	static const char body[] = "5;ext=1\r\nhello\r\n6\r\n world\r\n"
-	                           "0\r\nX-Trailer: t\r\n\r\nNEXT";
-	struct http_chunked c;
-	char buf[sizeof body], out[64];
-	size_t used, n, i, o = 0;
+	static const char *names[] = {
+	    "content-length", "Transfer-Encoding", "host"};
+	char req[256];
+	size_t i;
 
-	memcpy(buf, body, sizeof body);
-	http_chunked_init(&c);
-	assert_int_equal(
-	    http_chunked_decode(&c, buf, sizeof body - 1, &used, &n),
-	    HTTP_DONE);
-	assert_int_equal(used, sizeof body - 1 - 4);
-	assert_int_equal(n, 11);
-	assert_memory_equal(buf, "hello world", 11);
-
-	/* in pieces of one byte, the data comes out the same */
-	memcpy(buf, body, sizeof body);
-	http_chunked_init(&c);
-	for (i = 0; i < sizeof body - 1; i++) {
-		int rv = http_chunked_decode(&c, buf + i, 1, &used, &n);
-		memcpy(out + o, buf + i, n);
-		o += n;
-		if (rv == HTTP_DONE)
-			break;
+	for (i = 0; i < 3; i++) {
+		snprintf(req, sizeof req,
+		    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+		    "Connection: keep-alive, %s\r\n\r\n",
+		    names[i]);
+		assert_int_equal(parse(req), -1);
+		assert_int_equal(h.error, 400);
 	}
-	assert_int_equal(o, 11);
-	assert_memory_equal(out, "hello world", 11);
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+	                           "Connection: content-length\r\n\r\n";
+	http_head_init(&h);
+	assert_int_equal(http_parse_response(&h, resp, sizeof resp - 1, 0), -1);
+	assert_int_equal(h.error, 502);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\n"
+	                       "Connection: close, x-other\r\n\r\n"),
+	    HTTP_DONE);
+}
+
+static void
+test_targets(void **state)
+{
+	assert_int_equal(
+	    parse("GET app.test:80 HTTP/1.1\r\nHost: a\r\n\r\n"), -1);
+	assert_int_equal(parse("GET x HTTP/1.1\r\nHost: a\r\n\r\n"), -1);
+	assert_int_equal(parse("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), -1);
+	assert_int_equal(
+	    parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_DONE);
+	assert_int_equal(
+	    parse("GET http://b.test?q=1 HTTP/1.1\r\nHost: a\r\n\r\n"),
+	    HTTP_DONE);
+	assert_string_equal(h.host, "b.test");
+	assert_int_equal(h.pathlen, 4);
+	assert_memory_equal(h.path, "?q=1", 4);
 }
 
 static void
@@ -481,7 +559,9 @@ main(void)
 	    cmocka_unit_test(test_content_length),
 	    cmocka_unit_test(test_cl_and_te),
 	    cmocka_unit_test(test_chunked),
-	    cmocka_unit_test(test_chunked_decode),
+	    cmocka_unit_test(test_chunked_strict),
+	    cmocka_unit_test(test_connection_names_framing),
+	    cmocka_unit_test(test_targets),
 	    cmocka_unit_test(test_absolute_form),
 	    cmocka_unit_test(test_upgrade_expect),
 	    cmocka_unit_test(test_lf_only),
