@@ -17,7 +17,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	deps=$(sed -n 's/.*fuzz-sources: *//p' "$src" | sed 's/ *\*\/.*//')
 	libs=$(sed -n 's/.*fuzz-libs: *//p' "$src" | sed 's/ *\*\/.*//')
-	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
+	if ! clang -g -O1 -Wall -Werror -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
 		"$src" $deps -o "$out/$name" $libs >&2; then
 		echo "$name: does not build" >&2
 		echo "failed 1"
