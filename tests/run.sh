@@ -30,6 +30,8 @@ if [ -x tests/fuzz/run.sh ]; then
 fi
 echo "-----> Router protocol cases"
 sh tests/router/run.sh >>"$results"
+echo "-----> Router protocol cases under ASan/UBSan"
+sh tests/router/run.sh --sanitized >>"$results"
 echo "-----> End-to-end tests"
 sh tests/e2e/run.sh >>"$results"
 echo "-----> End-to-end tests of the whole push path under ASan/UBSan"
