@@ -98,9 +98,10 @@ test_expect_success 'a Dockerfile that does not build fails the push' '
 
 test_expect_success 'a key that was not added is refused' '
 	ssh-keygen -q -t ed25519 -N "" -f stranger &&
-	test_must_fail ssh -i stranger -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
+	test_expect_code 255 ssh -i stranger -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
-		-p "$SSH_PORT" git@127.0.0.1 apps
+		-p "$SSH_PORT" git@127.0.0.1 apps 2>err &&
+	cat err && grep -q "Permission denied (publickey)" err
 '
 
 test_expect_success 'an invalid app name is refused with a reason' '

@@ -165,13 +165,12 @@ test_expect_success 'logs -n shows the app output' '
 '
 
 test_expect_success 'logs -f follows across a redeploy' '
-	mp_ssh logs "$APP" -f -n 1 >follow.out 2>follow.err &
+	{ mp_ssh logs "$APP" -f -n 1 >follow.out 2>follow.err & } &&
 	pid=$! &&
+	test_when_finished "kill $pid 2>/dev/null; wait $pid; cat follow.out follow.err" &&
 	sleep 1 &&
 	mp_ssh env:set "$APP" MARK=followed >/dev/null &&
-	wait_for 20 grep -q "booted one MARK=followed" follow.out;
-	rc=$?; kill $pid 2>/dev/null; wait $pid 2>/dev/null;
-	cat follow.out follow.err; test $rc = 0
+	wait_for 20 grep -q "booted one MARK=followed" follow.out
 '
 
 test_expect_success 'another key cannot see the app' '

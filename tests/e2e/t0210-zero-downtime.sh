@@ -23,9 +23,10 @@ test_expect_success 'first release of a quick app' '
 '
 
 test_expect_success 'a slow starter deploys under load with no failed request' '
-	python3 "$TEST_TOP/bench/steady.py" "$APP.localhost" "$HTTP_PORT" 120 \
-		"$TEST_ROOT/steady" 2>"$TEST_ROOT/failures.log" &
+	{ python3 "$TEST_TOP/bench/steady.py" "$APP.localhost" "$HTTP_PORT" 120 \
+		"$TEST_ROOT/steady" 2>"$TEST_ROOT/failures.log" & } &&
 	load=$! &&
+	test_when_finished "echo stop >\"$TEST_ROOT/steady\"" &&
 	cd app && write_py_app two 3 && git commit -qam two &&
 	git push minpaas main >"$TEST_ROOT/push2.out" 2>&1 &&
 	test "$(get)" = two &&

@@ -13,13 +13,16 @@ get() { # get APP PATH
 }
 
 # push DIR APP: commits everything in DIR and pushes it to APP, output in
-# $TEST_ROOT/<APP>.<n>.out
+# $TEST_ROOT/last.out and on stdout; the status is git push's
 push() {
-	(cd "$1" && git add -A && git commit -qm "${3:-change}" --allow-empty &&
+	if (cd "$1" && git add -A && git commit -qm "${3:-change}" --allow-empty &&
 		{ git remote get-url minpaas >/dev/null 2>&1 ||
 			git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$2"; } &&
-		git push -q minpaas HEAD:main) >"$TEST_ROOT/last.out" 2>&1
-	rc=$?
+		git push -q minpaas HEAD:main) >"$TEST_ROOT/last.out" 2>&1; then
+		rc=0
+	else
+		rc=$?
+	fi
 	cat "$TEST_ROOT/last.out"
 	return $rc
 }

@@ -15,7 +15,7 @@ test_expect_success 'seven releases leave the images of the last five' '
 	for i in 1 2 3 4 5 6 7; do
 		printf "FROM %s\nRUN echo build %s >/build\nCMD [\"python3\", \"-m\", \"http.server\", \"5000\"]\n" "$STACK" "$i" >Dockerfile &&
 		git add Dockerfile && git commit -qm "v$i" &&
-		git push -q minpaas main || return 1
+		git push -q minpaas main || exit 1
 	done &&
 	docker images --format "{{.Tag}}" "minpaas/$APP" | sort >tags &&
 	printf "v3\nv4\nv5\nv6\nv7\n" >expect &&

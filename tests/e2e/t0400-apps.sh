@@ -135,7 +135,7 @@ test_expect_success 'ps:start starts it again through a new release' '
 '
 
 test_expect_success 'ps:restart drops no request' '
-	python3 - "$HTTP_PORT" "$APP.localhost" >load.out 2>&1 <<-PY &
+	{ python3 - "$HTTP_PORT" "$APP.localhost" >load.out 2>&1 <<-PY & } &&
 	import http.client, sys, time, os
 	ok = bad = 0
 	end = time.time() + 60
@@ -152,10 +152,10 @@ test_expect_success 'ps:restart drops no request' '
 	print(ok, bad)
 	PY
 	pid=$! &&
+	test_when_finished "touch stop; wait $pid; cat out load.out" &&
 	sleep 0.5 &&
-	mp_ssh ps:restart "$APP" >out 2>&1; rc=$?;
-	touch stop; wait $pid; cat out load.out;
-	test $rc = 0 &&
+	mp_ssh ps:restart "$APP" >out 2>&1 &&
+	touch stop && wait $pid &&
 	test "$(cut -d" " -f2 load.out)" = 0 && test "$(cut -d" " -f1 load.out)" -gt 10 &&
 	mp_ssh releases "$APP" | sed -n 3p | grep -q "^\* v4  *live  *restart"
 '
