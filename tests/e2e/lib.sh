@@ -1,6 +1,7 @@
 # tests/e2e/lib.sh: the end-to-end test library, in the manner of git's t/.
 #
 # A test script sources this file, then calls
+#   test_plan N                      (how many tests follow; prints "1..N")
 #   test_expect_success 'title' 'commands'
 #   test_must_fail command...        (succeeds when the command fails)
 #   test_expect_code N command...    (succeeds when the command exits N)
@@ -30,6 +31,9 @@
 # - test_when_finished in a body runs its cleanup when that test ends, pass
 #   or fail, in the body's shell; a cleanup that fails fails the test. At
 #   top level (minpaas_start) the cleanup runs at test_done.
+# - The plan: test_done fails when the number of tests run is not the one
+#   test_plan declared, and a script that stops before test_done says so,
+#   cleans up and exits non-zero. run.sh checks the plan too.
 
 set -u
 
@@ -42,11 +46,20 @@ export MINPAAS_HOME="$TEST_ROOT/home"
 TEST_TAG=$(printf '%s' "$TEST_ROOT" | sha256sum | cut -c1-6)
 test_count=0
 test_failed=0
+test_planned=""
 test_cleanup=""
+test_finished_=""
+test_running_=""
 test_in_body_=""
 cd "$TEST_ROOT" || exit 1
 
 say() { printf '%s\n' "$*"; }
+
+# test_plan N: the script runs N tests. Prints TAP's plan line "1..N".
+test_plan() {
+	test_planned=$1
+	say "1..$1"
+}
 
 # test_when_finished 'commands': in a body, the commands run when the test
 # ends, newest first, pass or fail, and a cleanup that fails fails the test;
@@ -95,6 +108,7 @@ test_fail_() { # title
 
 test_expect_success() {
 	test_count=$((test_count + 1))
+	test_running_=1
 	test_out_="$TEST_ROOT/out.$test_count"
 	if [ "${TEST_CHAIN_LINT:-1}" != 0 ]; then
 		# Nothing of a chained body runs here; the statements after a
@@ -108,6 +122,7 @@ test_expect_success() {
 			    "the body was not run:"
 			sed 's/^/#   | /' "$test_out_.lint" | tail -n 20
 			printf '%s\n' "$2" | sed 's/^/#   > /'
+			test_running_=""
 			return 0
 		fi
 	fi
@@ -126,6 +141,7 @@ test_expect_success() {
 		sed 's/^/#   /' "$test_out_" | tail -n 60
 		say "#   (the body ended with status $test_rc_)"
 	fi
+	test_running_=""
 }
 
 # test_must_fail command...: succeeds when the command fails the ordinary
@@ -260,14 +276,53 @@ docker_cleanup() {
 	done
 }
 
-test_done() {
+# The top-level cleanups, and the containers and images of the run.
+test_finish_() {
 	eval "$test_cleanup"
+	test_cleanup=""
 	docker_cleanup
-	if [ "$test_failed" -eq 0 ] && [ -z "${TEST_KEEP:-}" ]; then
+}
+
+# The script's EXIT trap: a script that ends without test_done (a top-level
+# command that exits, an unset variable, a signal) fails, after cleaning up.
+test_exit_() {
+	test_exit_rc_=$?
+	[ -z "$test_finished_" ] || exit "$test_exit_rc_"
+	trap - EXIT
+	if [ -n "$test_running_" ]; then
+		test_exit_at_="in test $test_count"
+	else
+		test_exit_at_="after test $test_count"
+	fi
+	say "# $TEST_NAME: stopped before test_done (status $test_exit_rc_)" \
+	    "$test_exit_at_ of ${test_planned:-?}"
+	test_finish_ >/dev/null 2>&1
+	say "# scratch directory kept: $TEST_ROOT"
+	[ "$test_exit_rc_" -ne 0 ] || test_exit_rc_=1
+	exit "$test_exit_rc_"
+}
+trap test_exit_ EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+test_done() {
+	test_finished_=1
+	test_finish_
+	test_ok_=1
+	[ "$test_failed" -eq 0 ] || test_ok_=""
+	if [ -z "$test_planned" ]; then
+		say "# $TEST_NAME: no test_plan"
+		test_ok_=""
+	elif [ "$test_count" -ne "$test_planned" ]; then
+		say "# $TEST_NAME: planned $test_planned tests, ran $test_count"
+		test_ok_=""
+	fi
+	if [ -n "$test_ok_" ] && [ -z "${TEST_KEEP:-}" ]; then
 		rm -rf "$TEST_ROOT"
 	else
 		say "# scratch directory kept: $TEST_ROOT"
 	fi
 	say "# $TEST_NAME: $((test_count - test_failed)) passed, $test_failed failed"
-	[ "$test_failed" -eq 0 ]
+	[ -n "$test_ok_" ] && exit 0
+	exit 1
 }

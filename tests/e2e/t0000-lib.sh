@@ -3,13 +3,17 @@
 # each test runs a small script against lib.sh (and run.sh) whose tests
 # must fail, and checks that the failure is reported: a command that fails
 # anywhere in a body, a broken &&-chain, test_must_fail given a signal or
-# 126/127, a test_when_finished cleanup of a body. Needs neither minpaas
-# nor dockerd. E2E_LIB points it at another lib.sh, to see an older library
+# 126/127, a test_when_finished cleanup of a body, a script that stops
+# early or keeps no plan. Needs neither minpaas nor dockerd. E2E_LIB and
+# E2E_RUN point it at another lib.sh and run.sh, to see an older library
 # fail it.
 . "$(dirname "$0")/lib.sh"
+test_plan 5
 
 LIB=${E2E_LIB:-$TEST_TOP/tests/e2e/lib.sh}
+RUN=${E2E_RUN:-$TEST_TOP/tests/e2e/run.sh}
 mkdir -p inner/tests/e2e inner/tmp
+cp "$RUN" inner/tests/e2e/run.sh
 
 # script NAME: writes inner/tests/e2e/NAME.sh, the lib under test sourced
 # and then stdin
@@ -29,6 +33,7 @@ run_inner() {
 }
 
 script t9000-set-e <<'EOF'
+test_plan 2
 test_expect_success 'a failing command in a loop that ends the chain' '
 	true && for i in 1 2; do false; echo "$i"; done
 '
@@ -41,6 +46,7 @@ test_done
 EOF
 
 script t9001-chain <<'EOF'
+test_plan 3
 test_expect_success 'a broken chain' '
 	touch first
 	touch second && true
@@ -66,6 +72,7 @@ test_done
 EOF
 
 script t9002-must-fail <<'EOF'
+test_plan 5
 test_expect_success 'a death by a signal' '
 	test_must_fail sh -c "kill -SEGV \$\$"
 '
@@ -86,6 +93,7 @@ test_done
 EOF
 
 script t9003-when-finished <<'EOF'
+test_plan 6
 test_expect_success 'a body registers cleanups' '
 	x=from-the-body &&
 	test_when_finished "echo \"\$x\" >cleaned" &&
@@ -107,6 +115,34 @@ test_expect_success 'the cleanup of the failing body ran' '
 	test -e after-failure && test ! -e never
 '
 test_done
+EOF
+
+script t9004-short <<'EOF'
+test_plan 3
+test_expect_success 'one' 'true'
+test_done
+EOF
+script t9005-stops <<'EOF'
+test_plan 2
+test_expect_success 'one' 'true'
+exit 0
+EOF
+script t9006-unset <<'EOF'
+test_plan 1
+test_expect_success 'one' 'true'
+echo "$no_such_variable"
+test_done
+EOF
+script t9007-noplan <<'EOF'
+test_expect_success 'one' 'true'
+test_done
+EOF
+# no library: the lines a script prints, and then a status run.sh must see
+cat >inner/tests/e2e/t9008-status.sh <<'EOF'
+echo 1..1
+echo "ok 1 - one"
+echo "# t9008-status: 1 passed, 0 failed"
+exit 3
 EOF
 
 test_expect_success 'a command that fails anywhere in a body fails the test' '
@@ -146,6 +182,20 @@ test_expect_success 'test_when_finished in a body runs when the test ends' '
 	grep -q "cleanup failed (status 1): false" t9003-when-finished.out &&
 	grep -q "^not ok 5 - in a subshell" t9003-when-finished.out &&
 	grep -q "^ok 6 " t9003-when-finished.out
+'
+
+test_expect_success 'run.sh fails a script that stops early or keeps no plan' '
+	E2E_JOBS=1 TMPDIR="$TEST_ROOT/inner/tmp" \
+	E2E_TESTS="t9004-short.sh t9005-stops.sh t9006-unset.sh t9007-noplan.sh t9008-status.sh" \
+		sh inner/tests/e2e/run.sh >counts 2>log &&
+	cat log counts &&
+	printf "passed %s\nfailed %s\n" 1 2 1 1 1 1 1 1 1 1 >expect &&
+	test_cmp expect counts &&
+	grep -q "t9004-short: planned 3 tests, ran 1" log &&
+	grep -q "t9005-stops: stopped before test_done (status 0) after test 1 of 2" log &&
+	grep -q "t9006-unset: stopped before test_done (status 2) after test 1 of 1" log &&
+	grep -q "t9007-noplan: no test_plan" log &&
+	grep -q "run.sh: t9008-status.sh: exited with status 3" log
 '
 
 test_done

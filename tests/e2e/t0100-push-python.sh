@@ -3,6 +3,7 @@
 # post-receive hook builds with dockerd, the release goes live, the router
 # answers by Host header; failures keep the previous release serving.
 . "$(dirname "$0")/lib.sh"
+test_plan 13
 
 APP=$(app_name hello)
 export MINPAAS_HEALTH_TIMEOUT=8

@@ -3,6 +3,7 @@
 # is refused by the server with git's own reason, nothing is deployed or
 # stored, and a push within the cap still deploys.
 . "$(dirname "$0")/lib.sh"
+test_plan 2
 
 APP=$(app_name capped)
 export MINPAAS_MAX_PUSH=1m

@@ -6,6 +6,7 @@
 # release's code and config; logs shows the app's output and follows it
 # across a redeploy; another key cannot see the app.
 . "$(dirname "$0")/lib.sh"
+test_plan 16
 
 APP=$(app_name cfg)
 export MINPAAS_HEALTH_TIMEOUT=10

@@ -4,6 +4,7 @@
 # router with no failed request and no fixed wait; a second push to the same
 # app while the first deploys waits, says so, and then deploys.
 . "$(dirname "$0")/lib.sh"
+test_plan 4
 
 APP=$(app_name slow)
 export MINPAAS_HEALTH_TIMEOUT=30

@@ -3,6 +3,7 @@
 # Dokku reads it) makes a release go live only once that path answers 2xx or
 # 3xx; a path that never does fails the push and the old release serves on.
 . "$(dirname "$0")/lib.sh"
+test_plan 5
 
 APP=$(app_name checked)
 export MINPAAS_HEALTH_TIMEOUT=6

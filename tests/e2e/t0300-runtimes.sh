@@ -4,6 +4,7 @@
 # processes; .dockerignore; a repository with nothing recognisable; fast
 # rebuilds that reuse the dependency layer; the build log of a release.
 . "$(dirname "$0")/lib.sh"
+test_plan 12
 
 export MINPAAS_HEALTH_TIMEOUT=20
 STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}

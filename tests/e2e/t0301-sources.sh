@@ -5,6 +5,7 @@
 # itself is ignored by a script's background jobs) that must leave no build
 # running on the server.
 . "$(dirname "$0")/lib.sh"
+test_plan 6
 
 export MINPAAS_HEALTH_TIMEOUT=20
 STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}

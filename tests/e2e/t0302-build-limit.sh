@@ -3,6 +3,7 @@
 # push with the reason, leaves no build container running, and the previous
 # release keeps serving.
 . "$(dirname "$0")/lib.sh"
+test_plan 2
 
 APP=$(app_name limited)
 export MINPAAS_BUILD_TIMEOUT=4

@@ -3,6 +3,7 @@
 # older ones are removed after a successful deploy, so a busy app does not
 # fill the disk.
 . "$(dirname "$0")/lib.sh"
+test_plan 2
 
 APP=$(app_name busy)
 STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}

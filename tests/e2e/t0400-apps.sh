@@ -5,6 +5,7 @@
 # --confirm), --json output, help, version, an unknown command's closest
 # match, and exit status 2 on missing arguments.
 . "$(dirname "$0")/lib.sh"
+test_plan 19
 
 APP=$(app_name ops)
 OTHER=$(app_name other)

@@ -6,6 +6,7 @@
 # push, env:set with spaces, env:get, logs, ps, -a.
 CLIENT=$(cd "$(dirname "$0")/../.." && pwd)/contrib/minpaas
 . "$(dirname "$0")/lib.sh"
+test_plan 9
 
 APP=$(app_name acc)
 BOBAPP=$(app_name bob)
