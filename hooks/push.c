@@ -347,14 +347,17 @@ image_kept(const char *image, const struct state_release *keep, size_t n)
 /*
  * After a successful deploy: the images of releases older than the last
  * PUSH_KEEP_IMAGES are removed (never one that a kept release uses, never
- * an image minpaas did not build), then dangling minpaas build images.
+ * an image minpaas did not build), then the app's dangling build images.
+ * Only this app's: while another app builds, its newest step is a dangling
+ * image with that app's label, and pruning it fails that build ("failed to
+ * get digest", "No such image"). This app's own builds wait for its lock.
  */
 static void
 collect_images(struct push *p, struct docker *d)
 {
 	struct state_release *rels = NULL;
 	size_t i, n, nkeep;
-	char tag[96];
+	char tag[96], label[64];
 	int removed = 0;
 
 	if (state_release_list(p->st, p->ctx->app, &rels, &n) == -1)
@@ -374,7 +377,8 @@ collect_images(struct push *p, struct docker *d)
 	if (removed > 0)
 		DETAIL(p, "removed the images of %d old release%s", removed,
 		    removed == 1 ? "" : "s");
-	docker_image_prune(d, "minpaas.app");
+	snprintf(label, sizeof label, "minpaas.app=%s", p->ctx->app);
+	docker_image_prune(d, label);
 }
 
 /*

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Disk: the images of the last 5 releases of an app are kept for rollback;
 # older ones are removed after a successful deploy, so a busy app does not
-# fill the disk.
+# fill the disk; so are the app's dangling build images, and only the app's.
 . "$(dirname "$0")/lib.sh"
-test_plan 2
+test_plan 3
 
 APP=$(app_name busy)
 STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}
@@ -27,6 +27,19 @@ test_expect_success 'a rollback to the oldest kept release still works' '
 	mp_ssh rollback "$APP" v3 >rollback.out 2>&1 &&
 	cat rollback.out &&
 	test "$(curl -s -o /dev/null -w "%{http_code}" "http://$APP.localhost:$HTTP_PORT/")" = 200
+'
+
+# A dangling image with another app's label is what a build of that app
+# running at the same time has as its newest step.
+test_expect_success 'a deploy prunes its own dangling images, not another app'"'"'s' '
+	mine=$(printf "FROM %s\nLABEL minpaas.app=%s\n" "$STACK" "$APP" | docker build -q -) &&
+	test_when_finished "docker rmi -f $mine >/dev/null 2>&1 || :" &&
+	theirs=$(printf "FROM %s\nLABEL minpaas.app=%s\n" "$STACK" "$(app_name bystander)" | docker build -q -) &&
+	test_when_finished "docker rmi -f $theirs >/dev/null" &&
+	cd app && echo "RUN echo build 8 >/build" >>Dockerfile && git commit -qam v8 &&
+	git push -q minpaas main &&
+	docker image inspect "$theirs" >/dev/null &&
+	test_must_fail docker image inspect "$mine" >/dev/null 2>&1
 '
 
 test_done
