@@ -265,14 +265,22 @@ mp_ssh() {
 	$GIT_SSH_COMMAND -p "$SSH_PORT" git@127.0.0.1 "$@"
 }
 
-# Removes the containers and images of the apps this run made.
+# Removes the containers and images of the apps this run made. Under
+# run.sh, E2E_LATE_RMI names a file where the images are listed instead, for
+# run.sh to remove once no script runs: a build of another script may be
+# using an untagged parent of one of them as its cache, and Docker fails
+# that build ("unknown parent image ID") when the parent goes.
 docker_cleanup() {
 	for id in $(docker ps -a --filter "label=minpaas.app" --format '{{.ID}} {{.Label "minpaas.app"}}' |
 		awk -v t="-$TEST_TAG" 'index($2, t) { print $1 }'); do
 		docker rm -f "$id" >/dev/null 2>&1
 	done
 	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -- "-$TEST_TAG:" ); do
-		docker rmi -f "$img" >/dev/null 2>&1
+		if [ -n "${E2E_LATE_RMI:-}" ]; then
+			echo "$img" >>"$E2E_LATE_RMI"
+		else
+			docker rmi -f "$img" >/dev/null 2>&1
+		fi
 	done
 }
 

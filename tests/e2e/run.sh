@@ -1,7 +1,7 @@
 #!/bin/sh
-# Runs the end-to-end scripts one after another (they share dockerd) and
-# prints "passed N" / "failed N" for each script on stdout; each script's
-# own output goes to stderr.
+# Runs the end-to-end scripts, E2E_JOBS at a time (default 2; they share
+# dockerd), and prints "passed N" / "failed N" for each script on stdout;
+# each script's output goes to stderr in one piece when it ends.
 #
 # A script passes only when it kept its plan: its "1..N" line (test_plan N)
 # is there, N tests ran (each "ok" or "not ok"), test_done printed its
@@ -10,8 +10,16 @@
 # failure. E2E_TESTS names the scripts (default: all t[0-9]*.sh here).
 set -u
 cd "$(dirname "$0")" || exit 1
+jobs=${E2E_JOBS:-2}
 tmp=$(mktemp -d /tmp/minpaas-e2e-run.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# the scripts' images, removed when none runs (see docker_cleanup in lib.sh)
+export E2E_LATE_RMI="$tmp/images"
+trap 'remove_images; rm -rf "$tmp"' EXIT
+
+remove_images() {
+	[ -s "$E2E_LATE_RMI" ] || return 0
+	sort -u "$E2E_LATE_RMI" | xargs docker rmi -f >/dev/null 2>&1
+}
 
 # note T MESSAGE: why script T failed, on stderr
 note() {
@@ -47,10 +55,55 @@ verdict() {
 	echo "failed $((f + extra))"
 }
 
-for t in ${E2E_TESTS:-t[0-9]*.sh}; do
-	echo "*** $t" >&2
-	sh "./$t" >"$tmp/out" 2>&1
+# run_one N T: runs script T (the Nth), then prints its output and counts
+# while holding the lock, so the output of parallel scripts never mixes.
+run_one() {
+	start=$(date +%s)
+	out="$tmp/out.$1"
+	sh "./$2" >"$out" 2>&1 </dev/null &
+	pid=$!
+	wait "$pid"
 	rc=$?
-	cat "$tmp/out" >&2
-	verdict "$t" "$tmp/out" "$rc"
+	# interrupted: the lane's trap sent the script a TERM; it cleans up
+	if [ -n "$stop" ]; then
+		wait "$pid"
+		rc=$?
+	fi
+	pid=""
+	secs=$(($(date +%s) - start))
+	until mkdir "$tmp/lock" 2>/dev/null; do
+		sleep 0.1
+	done
+	echo "*** $2 ($secs s)" >&2
+	cat "$out" >&2
+	verdict "$2" "$out" "$rc"
+	rmdir "$tmp/lock"
+}
+
+# lane: takes the scripts nobody has taken yet, one after another
+lane() {
+	pid=""
+	stop=""
+	trap 'stop=1; [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null' TERM
+	n=0
+	for t in ${E2E_TESTS:-t[0-9]*.sh}; do
+		n=$((n + 1))
+		[ -z "$stop" ] || break
+		mkdir "$tmp/claim.$n" 2>/dev/null || continue
+		run_one "$n" "$t"
+	done
+}
+
+lanes=""
+i=0
+while [ "$i" -lt "$jobs" ]; do
+	lane &
+	lanes="$lanes $!"
+	i=$((i + 1))
 done
+stopped=""
+trap 'stopped=1; kill -TERM $lanes 2>/dev/null' INT TERM
+until wait; do
+	:
+done
+[ -z "$stopped" ] || exit 130
