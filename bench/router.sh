@@ -7,13 +7,19 @@
 # "ratio minpaas/haproxy: R" (requests/s).
 #
 #   sh bench/router.sh            SECS=10 CONNS=64 by default
+#   PREV=path/to/minpaas-router   also measures that (an earlier build) in
+#                                 the same run: "ratio minpaas/previous: R"
+#   UP_PORT=N                     the backend is what listens on
+#                                 127.0.0.1:N (a deployed app's published
+#                                 port: bench/router-app.sh), not ours
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 SECS=${SECS:-10}
 CONNS=${CONNS:-64}
 BASE=${BASE_PORT:-19100}
-UP=$BASE NGINX=$((BASE + 1)) HAPROXY=$((BASE + 2)) ROUTER=$((BASE + 3))
+UP=${UP_PORT:-$BASE} NGINX=$((BASE + 1)) HAPROXY=$((BASE + 2))
+ROUTER=$((BASE + 3)) PREV_ROUTER=$((BASE + 4))
 
 need=""
 command -v wrk >/dev/null || need="$need wrk"
@@ -35,7 +41,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$B/bench/minpaas-bench-upstream" "$UP" & pids="$pids $!"
+if [ -z "${UP_PORT:-}" ]; then
+	"$B/bench/minpaas-bench-upstream" "$UP" & pids="$pids $!"
+fi
 
 mkdir -p "$dir/nginx"
 cat >"$dir/nginx/nginx.conf" <<EOF
@@ -90,6 +98,11 @@ mkdir -p "$MINPAAS_HOME"
 "$B/minpaas-router" --bind 127.0.0.1 --port "$ROUTER" --no-access-log \
 	2>"$dir/router.log" &
 pids="$pids $!"
+if [ -n "${PREV:-}" ]; then
+	"$PREV" --bind 127.0.0.1 --port "$PREV_ROUTER" --no-access-log \
+		2>"$dir/prev-router.log" &
+	pids="$pids $!"
+fi
 sleep 1
 
 # run NAME PORT: prints "NAME  req/s  p99" and leaves req/s in $rps
@@ -110,5 +123,10 @@ run haproxy "$HAPROXY"
 hap=$rps
 run minpaas-router "$ROUTER"
 mp=$rps
+if [ -n "${PREV:-}" ]; then
+	run previous "$PREV_ROUTER"
+	awk -v a="$mp" -v b="$rps" 'BEGIN {
+		printf "ratio minpaas/previous: %.2f\n", (b > 0 ? a / b : 0) }'
+fi
 awk -v a="$mp" -v b="$hap" 'BEGIN {
 	printf "ratio minpaas/haproxy: %.2f\n", (b > 0 ? a / b : 0) }'

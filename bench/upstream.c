@@ -4,7 +4,8 @@
  * keep-alive, answers every request (bodies are not expected) with a fixed
  * 13-byte body. It is deliberately cheaper than any proxy in front of it.
  *
- *   minpaas-bench-upstream PORT
+ *   minpaas-bench-upstream PORT [ADDR]    (ADDR 127.0.0.1 by default; an
+ *                                         app in a container binds 0.0.0.0)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,8 +73,8 @@ main(int argc, char **argv)
 	struct epoll_event ev, evs[256];
 	int lfd, ep, one = 1, n, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: minpaas-bench-upstream PORT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: minpaas-bench-upstream PORT [ADDR]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -81,6 +82,10 @@ main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)atoi(argv[1]));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (argc == 3 && inet_pton(AF_INET, argv[2], &sa.sin_addr) != 1) {
+		fprintf(stderr, "minpaas-bench-upstream: bad address\n");
+		return 2;
+	}
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
