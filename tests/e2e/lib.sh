@@ -7,7 +7,8 @@
 #   test_expect_code N command...    (succeeds when the command exits N)
 #   test_cmp expected actual
 #   test_when_finished 'cleanup commands'
-#   minpaas_start                    (starts `minpaas up` on free ports)
+#   minpaas_start [FLAG...]          (starts `minpaas up` on free ports,
+#                                     with the extra flags given)
 # and ends with test_done. Each script runs in its own scratch directory with
 # its own MINPAAS_HOME, ports and SSH key, against the real binaries, git,
 # OpenSSH client, curl and dockerd.
@@ -243,7 +244,7 @@ minpaas_start() {
 	GIT_SSH_COMMAND="ssh -i $TEST_ROOT/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
 	export GIT_SSH_COMMAND SSH_PORT HTTP_PORT
 	"$MINPAAS_BUILD/minpaas" up --ssh-port "$SSH_PORT" --http-port "$HTTP_PORT" \
-		--bind 127.0.0.1 >"$TEST_ROOT/minpaas.log" 2>&1 &
+		--bind 127.0.0.1 "$@" >"$TEST_ROOT/minpaas.log" 2>&1 &
 	MINPAAS_PID=$!
 	test_when_finished "minpaas_stop"
 	wait_for 20 nc_ok "$SSH_PORT" && wait_for 20 nc_ok "$HTTP_PORT" || {
