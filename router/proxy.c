@@ -24,7 +24,12 @@
  *    ROUTER_MAXBUF bytes, so a connection buffers a bounded amount;
  *  - an idle client costs its struct conn (a few hundred bytes): buffers
  *    and the request record exist only while a request is in flight;
- *  - every wait has a deadline (the timeout_* settings).
+ *  - every wait has a deadline (the timeout_* settings);
+ *  - what it writes into a message comes from router/msg.c: heads through
+ *    one bounded writer (431 or 502 when one would not fit), framing
+ *    decided by the router, bodies moved no further than that framing
+ *    says; raw bodies are read straight into the other side's buffer,
+ *    chunked ones through uin, where they are re-chunked.
  *
  * A route lookup that fails (an LMDB error, not "no such host") answers
  * 502 "route lookup failed": the router is the gateway and what failed is
@@ -681,7 +686,8 @@ conn_response_body(struct conn *c, size_t from)
 {
 	struct xfer *x = c->x;
 	const char *in;
-	size_t n, used, before = c->cout.len;
+	/* cout may move as the body is written into it: count from off */
+	size_t n, used, before = iob_pending(&c->cout);
 	int rv, raw = msg_body_raw(&x->resp);
 
 	if (raw) {
@@ -698,7 +704,7 @@ conn_response_body(struct conn *c, size_t from)
 		log_warn("conn %u: %s sent a bad chunked body: %s", c->id,
 		    x->upstream, err_msg());
 		x->resp_keep = x->up_keep = 0;
-		c->cout.len = before;
+		c->cout.len = c->cout.off + before;
 		return conn_error(c, 502, NULL);
 	}
 	if (used < n) {
@@ -712,7 +718,7 @@ conn_response_body(struct conn *c, size_t from)
 		x->bytes += used;
 	} else {
 		c->uin.off = c->uin.len = 0;
-		x->bytes += c->cout.len - before;
+		x->bytes += iob_pending(&c->cout) - before;
 	}
 	return rv == HTTP_DONE ? conn_response_done(c) : 0;
 }
@@ -790,7 +796,7 @@ conn_upstream_head_done(struct conn *c)
 	struct xfer *x = c->x;
 	struct http_head *h = &c->rt->head;
 	struct hbuf hb;
-	size_t from;
+	size_t from, n;
 	int rv;
 
 	for (;;) {
@@ -833,10 +839,10 @@ conn_upstream_head_done(struct conn *c)
 	}
 	if (c->state != CONN_TUNNEL && !msg_body_raw(&x->resp))
 		return conn_response_body(c, 0);
-	from = c->cout.len;
-	if (iob_put(&c->cout, c->uin.data + c->uin.off, iob_pending(&c->uin)) ==
-	    -1)
+	n = iob_pending(&c->uin);
+	if (iob_put(&c->cout, c->uin.data + c->uin.off, n) == -1)
 		return conn_close(c, "out of memory");
+	from = c->cout.len - n; /* after the put, which may move cout */
 	c->uin.off = c->uin.len = 0;
 	if (c->state == CONN_TUNNEL)
 		return 0;
@@ -853,7 +859,7 @@ conn_read_upstream(struct conn *c)
 	                        (x->resp_started && msg_body_raw(&x->resp))
 	                    ? &c->cout
 	                    : &c->uin;
-	size_t want = ROUTER_READSIZE, from = b->len;
+	size_t want = ROUTER_READSIZE, from;
 	ssize_t n;
 	char *d;
 	int rv, one = 1, ufd = c->ufd;
@@ -861,8 +867,11 @@ conn_read_upstream(struct conn *c)
 	if (c->state == CONN_PROXY && x->resp_started &&
 	    x->resp.in == HTTP_BODY_LENGTH && x->resp.left < want)
 		want = x->resp.left ? (size_t)x->resp.left : 1;
+	/* reserving may move the pending bytes down: where the new ones
+	 * start is known only after it */
 	if ((d = iob_reserve(b, want)) == NULL)
 		return conn_close(c, "out of memory");
+	from = (size_t)(d - b->data);
 	n = read(c->ufd, d, want);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;

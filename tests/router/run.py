@@ -13,12 +13,16 @@ backslash-n stands for a bare LF (a body's last byte):
          %%route HOST A|B    point HOST at upstream A or B, then go on
          %%from ADDR         (first) connect from ADDR: 127.0.0.2 is in
                              the router's --trusted-proxies
+         %%slow              (first) a slow reader: a 4 KiB receive buffer,
+                             small reads with pauses
   .resp: %%next              the answer to the next request starts here
          %%continue          send "100 Continue" on the head, then read
          %%sleep S           wait S seconds before answering
          %%close             close the connection after this answer
          %%noreply           close without answering
          %%echo              after this answer, echo every byte back
+         %%bulk N            N bytes of numbered lines, sent in pieces
+  .out:  %%bulk N            the same N bytes
 The upstream's record marks each accepted connection with "%%accept" (and
 "%%on B" before requests that reached upstream B); a generated X-Request-Id
 reads "<id>", and X-Forwarded-Port with the router's port "<port>".
@@ -57,6 +61,23 @@ def segments(data):
         pos = m.end()
     if pos < len(data):
         out.append((None, crlf(data[pos:])))
+    return out
+
+
+def bulk(n):
+    """N bytes of numbered lines: a byte out of place shows."""
+    lines = b"".join(b"%07d\n" % i for i in range(n // 8 + 1))
+    return lines[:n]
+
+
+def expand(data):
+    """The bytes of an .out file: CRLF lines, %%bulk expanded."""
+    out = b""
+    for d, seg in segments(data):
+        if d is None:
+            out += seg
+        elif d.startswith("bulk"):
+            out += bulk(int(d.split()[1]))
     return out
 
 
@@ -126,6 +147,11 @@ class Upstream:
                     elif d in ("close", "noreply"):
                         c.close()
                         return
+                    elif d.startswith("bulk"):
+                        data = bulk(int(d.split()[1]))
+                        for i in range(0, len(data), 7000):
+                            c.sendall(data[i:i + 7000])
+                            time.sleep(0.0005)
                     elif d == "echo":
                         if buf:
                             c.sendall(buf)
@@ -186,10 +212,18 @@ def show(b):
 
 
 def client(port, req_segs, route_fn, wait_end):
-    src = None
+    src, slow = None, False
     if req_segs and (req_segs[0][0] or "").startswith("from "):
         src = (req_segs.pop(0)[0].split()[1], 0)
-    s = socket.create_connection(("127.0.0.1", port), source_address=src)
+    if req_segs and req_segs[0][0] == "slow":
+        req_segs.pop(0)
+        slow = True
+    s = socket.socket()
+    if slow:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if src:
+        s.bind(src)
+    s.connect(("127.0.0.1", port))
     got = b""
     for d, data in req_segs:
         if d is None:
@@ -208,13 +242,15 @@ def client(port, req_segs, route_fn, wait_end):
                 break
             continue
         try:
-            d = s.recv(65536)
+            d = s.recv(4096 if slow else 65536)
         except ConnectionResetError:
             break
         if not d:
             break
         got += d
         quiet = time.time()
+        if slow:
+            time.sleep(0.0005)
     s.close()
     return got
 
@@ -288,7 +324,8 @@ def main():
             exp_up = crlf(want_up or b"").replace(b"%%accept\r\n",
                                                b"%%accept\n")
             exp_up = exp_up.replace(b"%%on B\r\n", b"%%on B\n")
-            ok = got == crlf(want_out)
+            want_out = expand(want_out)
+            ok = got == want_out
             ok_up = got_up == exp_up
             if ok and ok_up:
                 passed += 1
@@ -298,7 +335,8 @@ def main():
                 print("%s: FAILED" % name, file=sys.stderr)
                 if not ok:
                     print("--- client got:\n%s--- expected:\n%s" % (
-                        show(got), show(crlf(want_out))), file=sys.stderr)
+                        show(got[:4000]), show(want_out[:4000])),
+                        file=sys.stderr)
                 if not ok_up:
                     print("--- upstream saw:\n%s--- expected:\n%s" % (
                         show(got_up), show(exp_up)), file=sys.stderr)
