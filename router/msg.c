@@ -103,21 +103,42 @@ msg_is_framing(const struct http_field *f)
 
 enum { FWD_NONE, FWD_FOR, FWD_PROTO, FWD_HOST, FWD_PORT, FWD_FORWARDED };
 
+/* 1 when f's name is name (lower case), reading '_' as '-': servers that
+ * name fields CGI-style (HTTP_X_FORWARDED_FOR) cannot tell them apart. */
+static int
+msg_name_is(const struct http_field *f, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (f->namelen != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = f->name[i];
+		if (c == '_')
+			c = '-';
+		else if (c >= 'A' && c <= 'Z')
+			c = (char)(c + ('a' - 'A'));
+		if (c != name[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* Which forwarding field f is, if any. */
 static int
 msg_forwarding(const struct http_field *f)
 {
-	if (http_field_is(f, "forwarded"))
+	if (msg_name_is(f, "forwarded"))
 		return FWD_FORWARDED;
 	if (f->namelen < 11 || (f->name[0] | 0x20) != 'x')
 		return FWD_NONE;
-	if (http_field_is(f, "x-forwarded-for"))
+	if (msg_name_is(f, "x-forwarded-for"))
 		return FWD_FOR;
-	if (http_field_is(f, "x-forwarded-proto"))
+	if (msg_name_is(f, "x-forwarded-proto"))
 		return FWD_PROTO;
-	if (http_field_is(f, "x-forwarded-host"))
+	if (msg_name_is(f, "x-forwarded-host"))
 		return FWD_HOST;
-	if (http_field_is(f, "x-forwarded-port"))
+	if (msg_name_is(f, "x-forwarded-port"))
 		return FWD_PORT;
 	return FWD_NONE;
 }
@@ -145,7 +166,9 @@ msg_chain(struct hbuf *b, const struct http_head *h, int which)
 
 	for (i = 0; i < h->nfields; i++)
 		if (msg_forwarding(&h->field[i]) == which &&
-		    h->field[i].valuelen > 0) {
+		    h->field[i].valuelen > 0 &&
+		    !http_hop_by_hop(
+		        h, h->field[i].name, h->field[i].namelen)) {
 			hbuf_put(b, h->field[i].value, h->field[i].valuelen);
 			hbuf_put(b, ", ", 2);
 		}
@@ -206,12 +229,14 @@ msg_request_head(struct hbuf *b, const struct http_head *h,
 		int fwd = msg_forwarding(f);
 
 		if (fwd != FWD_NONE) {
-			seen[fwd] = 1;
 			/* a trusted proxy's For and Forwarded chains are
-			 * written below, extended; its others pass */
+			 * written below, extended; its others pass, unless
+			 * its Connection drops them: then ours are written */
 			if (!peer->trusted || fwd == FWD_FOR ||
-			    fwd == FWD_FORWARDED)
+			    fwd == FWD_FORWARDED ||
+			    http_hop_by_hop(h, f->name, f->namelen))
 				continue;
+			seen[fwd] = 1;
 		} else if (msg_is_framing(f)) {
 			if (!framed)
 				msg_request_framing(b, h);

@@ -134,6 +134,26 @@ test_request_forwarding(void **state)
 	assert_non_null(strstr(out, "X-Forwarded-Host: evil\r\n"));
 	assert_null(strstr(out, "X-Forwarded-Proto: http\r\n"));
 
+	/* CGI-style servers read X_Forwarded_For as X-Forwarded-For */
+	assert_int_equal(request_head("GET / HTTP/1.1\r\nHost: a\r\n"
+	                              "X_Forwarded_For: 6.6.6.6\r\n"
+	                              "x-forwarded_proto: https\r\n\r\n",
+	                     &peer),
+	    0);
+	assert_null(strstr(out, "6.6.6.6"));
+	assert_null(strstr(out, "https"));
+	/* a trusted proxy's Connection drops its field: ours is written */
+	assert_int_equal(request_head("GET / HTTP/1.1\r\nHost: a\r\n"
+	                              "X-Forwarded-Proto: https\r\n"
+	                              "X-Forwarded-For: 6.6.6.6\r\n"
+	                              "Connection: X-Forwarded-Proto, "
+	                              "X-Forwarded-For\r\n\r\n",
+	                     &trusted),
+	    0);
+	assert_null(strstr(out, "https"));
+	assert_non_null(strstr(out, "X-Forwarded-Proto: http\r\n"));
+	assert_non_null(strstr(out, "X-Forwarded-For: 127.0.0.1\r\n"));
+
 	trusted.ip = "::1";
 	assert_int_equal(
 	    request_head("GET / HTTP/1.1\r\nHost: a:81\r\n\r\n", &trusted), 0);
