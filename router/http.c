@@ -639,13 +639,14 @@ http_chunked_next(struct http_chunked *c, const char *buf, size_t len,
 			c->canvalue = 0;
 			continue; /* the same byte, in CH_AFTER */
 		case CH_AFTER:
+			/* BWS comes only before ';' or '=', never before CR */
 			if (http_ows((char)ch))
-				;
+				c->ws = 1;
 			else if (ch == ';')
-				c->state = CH_NAME0;
+				c->state = CH_NAME0, c->ws = 0;
 			else if (ch == '=' && c->canvalue)
-				c->state = CH_VALUE0;
-			else if (ch == '\r')
+				c->state = CH_VALUE0, c->ws = 0;
+			else if (ch == '\r' && !c->ws)
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
 				return err_set("chunk size line without CRLF");

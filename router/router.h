@@ -164,6 +164,7 @@ struct http_chunked {
 	size_t trailer; /* bytes of the trailer section */
 	int digits;
 	int canvalue; /* a chunk extension name may take "=value" now */
+	int ws;       /* white space since the last size, name or value */
 };
 
 /* Resets h before the first call for a new head. */

@@ -346,6 +346,8 @@ test_chunked_strict(void **state)
 	    "3;a=\"\x01\"\r\n",       /* control byte in a quoted string */
 	    "3=a\r\n",                /* value without a name */
 	    "3 x\r\n",                /* junk after the size */
+	    "2 \r\nab\r\n",           /* white space, then no extension */
+	    "2;a=b \r\nab\r\n",       /* white space after a value */
 	    "0\r\nX-T 1\r\n\r\n",     /* trailer without a colon */
 	    "0\r\nX-T: 1\n\r\n",      /* trailer line ended by a bare LF */
 	    "0\r\nX-T: a\rb\r\n\r\n", /* bare CR in a trailer */
