@@ -2,7 +2,8 @@
  * router/iob.c: the growable byte buffers a connection reads into and
  * writes from. Bytes live in data[off, len); consuming moves off, and a
  * buffer that empties starts over at 0, so a steady stream reuses the same
- * storage without moving it.
+ * storage without moving it. A buffer with a cache takes its first block
+ * from there and gives it back when freed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,12 @@ iob_reserve(struct iob *b, size_t n)
 
 	if (b->cap - b->len >= n)
 		return b->data + b->len;
+	if (b->data == NULL && b->cache != NULL && b->cache->n > 0 &&
+	    n <= ROUTER_READSIZE) {
+		b->data = b->cache->block[--b->cache->n];
+		b->cap = ROUTER_READSIZE;
+		return b->data;
+	}
 	if (b->off > 0) {
 		memmove(b->data, b->data + b->off, b->len - b->off);
 		b->len -= b->off;
@@ -65,6 +72,20 @@ iob_consume(struct iob *b, size_t n)
 void
 iob_free(struct iob *b)
 {
-	free(b->data);
+	struct iob_cache *cache = b->cache;
+
+	if (b->data != NULL && cache != NULL && b->cap == ROUTER_READSIZE &&
+	    cache->n < ROUTER_IOBCACHE)
+		cache->block[cache->n++] = b->data;
+	else
+		free(b->data);
 	memset(b, 0, sizeof *b);
+	b->cache = cache;
+}
+
+void
+iob_cache_clear(struct iob_cache *cache)
+{
+	while (cache->n > 0)
+		free(cache->block[--cache->n]);
 }

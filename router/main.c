@@ -161,6 +161,7 @@ out:
 		close(rt->lfd);
 	if (rt->pool)
 		pool_free(rt->pool);
+	iob_cache_clear(&rt->spare);
 	ev_loop_free(rt->loop);
 	if (rt->reader)
 		state_reader_free(rt->reader);

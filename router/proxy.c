@@ -1148,6 +1148,8 @@ conn_accept(struct ev_loop *loop, int lfd, int ready, void *arg)
 		c->rt = rt;
 		c->id = ++rt->nextid;
 		c->fd = fd;
+		c->cin.cache = c->cout.cache = &rt->spare;
+		c->uout.cache = c->uin.cache = &rt->spare;
 		c->ufd = -1;
 		c->state = CONN_HEAD;
 		c->trusted = rt->set.ntrusted > 0 && trust_has(&rt->set, &ss);
@@ -1270,4 +1272,5 @@ conn_close_all(struct router *rt)
 		conn_close(rt->conns, "exiting");
 	pool_free(rt->pool);
 	rt->pool = NULL;
+	iob_cache_clear(&rt->spare);
 }

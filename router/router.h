@@ -207,10 +207,20 @@ int http_chunked_next(struct http_chunked *c, const char *buf, size_t len,
 /* ---- iob.c: growable byte buffers -------------------------------------- */
 #define HTTP_NOMEM (-2) /* out of memory, from functions that fill an iob */
 
-/* Bytes in data[off, len); storage is freed by iob_free. */
+/* Spare blocks of ROUTER_READSIZE bytes, kept by a worker so that a
+ * connection going idle and the next request busy cost no malloc. */
+#define ROUTER_IOBCACHE 256 /* blocks kept: 4 MiB */
+struct iob_cache {
+	char *block[ROUTER_IOBCACHE];
+	size_t n;
+};
+
+/* Bytes in data[off, len); storage is freed by iob_free (into cache, when
+ * there is one). */
 struct iob {
 	char *data;
 	size_t off, len, cap;
+	struct iob_cache *cache; /* NULL: plain malloc and free */
 };
 
 /* Bytes in b not consumed yet. */
@@ -222,8 +232,11 @@ char *iob_reserve(struct iob *b, size_t n);
 int iob_put(struct iob *b, const char *p, size_t n);
 /* Marks n bytes consumed; an emptied buffer starts over at 0. */
 void iob_consume(struct iob *b, size_t n);
-/* Frees the storage; b is empty after. */
+/* Frees the storage (a block of the usual size goes back to b's cache);
+ * b is empty after and keeps its cache. */
 void iob_free(struct iob *b);
+/* Frees the blocks a cache holds. */
+void iob_cache_clear(struct iob_cache *cache);
 
 /* ---- msg.c: what the router writes; no I/O ----------------------------- */
 
@@ -372,6 +385,7 @@ struct router {
 	struct conn *conns;              /* every open connection */
 	uint64_t rng[2];                 /* request id generator state */
 	unsigned port;                   /* the listening socket's port */
+	struct iob_cache spare;          /* buffers of idle connections */
 	struct http_head head;           /* scratch for the head being parsed */
 	char headout[ROUTER_MAXHEADOUT]; /* scratch for the head written */
 };
