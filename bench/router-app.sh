@@ -39,7 +39,7 @@ sleep 0.5
 "$top/build/minpaas" keys:add bench --role admin <"$work/key.pub" >/dev/null
 
 git init -q -b main "$work/app"
-cc -O2 -static -o "$work/app/minpaas-bench-upstream" "$top/bench/upstream.c"
+cc -O2 -D_GNU_SOURCE -static -o "$work/app/minpaas-bench-upstream" "$top/bench/upstream.c"
 cat >"$work/app/Dockerfile" <<'DOCKERFILE'
 FROM minpaas/stack:bookworm
 COPY minpaas-bench-upstream /usr/local/bin/
