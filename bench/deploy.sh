@@ -8,32 +8,9 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-10}
-make -s -C "$top" all >/dev/null
-sh "$top/scripts/dockerd.sh" >/dev/null
-sh "$top/runtimes/stack/build.sh" >/dev/null
-
-work=$(mktemp -d /tmp/minpaas-bench-deploy.XXXXXX)
-export MINPAAS_HOME="$work/home"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-SSH_PORT=$(port)
-HTTP_PORT=$(port)
-APP=bench-$(printf '%s' "$work" | sha256sum | cut -c1-6)
-ssh-keygen -q -t ed25519 -N '' -f "$work/key"
-export GIT_SSH_COMMAND="ssh -i $work/key -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
-"$top/build/minpaas" up --ssh-port "$SSH_PORT" --http-port "$HTTP_PORT" --bind 127.0.0.1 \
-	>"$work/minpaas.log" 2>&1 &
-UP=$!
-cleanup() {
-	echo stop >"$work/steady" 2>/dev/null || true
-	kill "$UP" 2>/dev/null || true
-	wait "$UP" 2>/dev/null || true
-	for c in $(docker ps -aq --filter "label=minpaas.app=$APP"); do docker rm -f "$c" >/dev/null; done
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^minpaas/$APP:" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-sleep 0.5
-"$top/build/minpaas" keys:add bench --role admin <"$work/key.pub" >/dev/null
+. "$top/bench/lib.sh"
+bench_cleanup_extra() { echo stop >"$work/steady" 2>/dev/null || true; }
+bench_up bench
 
 git init -q -b main "$work/app"
 cd "$work/app"
