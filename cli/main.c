@@ -1,8 +1,9 @@
 /*
  * cli/main.c: the `minpaas` admin command. `minpaas up` starts the SSH server
- * and the router in the foreground and stops both when either ends or on
- * SIGINT/SIGTERM; any other word runs that command locally with an admin's
- * rights (`minpaas keys:add alice < key.pub`, `minpaas apps`).
+ * and the router in the foreground under a supervisor (cli/supervise.c)
+ * that restarts either when it dies and stops both on SIGINT/SIGTERM; any
+ * other word runs that command locally with an admin's rights
+ * (`minpaas keys:add alice < key.pub`, `minpaas apps`).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,19 +19,12 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/supervise.h"
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
 #include "common/progress.h"
 #include "state/state.h"
-
-static volatile sig_atomic_t up_signal;
-
-static void
-on_signal(int sig)
-{
-	up_signal = sig;
-}
 
 /* Writes the path of the sibling binary `name` of this executable. */
 static int
@@ -100,22 +94,6 @@ docker_proxy_on(void)
 	return !off;
 }
 
-static pid_t
-spawn(const char *path, char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execv(path, argv);
-		fprintf(stderr, "minpaas: cannot run %s: %s\n", path,
-		    strerror(errno));
-		_exit(127);
-	}
-	return pid;
-}
-
 static void
 usage_up(void)
 {
@@ -138,10 +116,8 @@ cmd_up(int argc, char **argv)
 	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
 	const char *domain = "localhost", *bind = "0.0.0.0";
 	char sshd[PATH_MAX], router[PATH_MAX];
-	struct sigaction sa;
 	struct state *st;
-	pid_t sshd_pid, router_pid, pid;
-	int c, status, rc = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -169,7 +145,7 @@ cmd_up(int argc, char **argv)
 		usage_up();
 		return 2;
 	}
-	if (home_prepare() == -1 ||
+	if (home_prepare() == -1 || sup_lock() == -1 ||
 	    sibling(sshd, sizeof sshd, "minpaas-sshd") == -1 ||
 	    sibling(router, sizeof router, "minpaas-router") == -1) {
 		log_error("%s", err_msg());
@@ -191,24 +167,16 @@ cmd_up(int argc, char **argv)
 		    "about half the throughput; set \"userland-proxy\": "
 		    "false in /etc/docker/daemon.json and restart dockerd");
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
+	/* the router checks the list itself and refuses a bad one */
 	char *sshd_argv[] = {
 	    sshd, "--port", (char *)ssh_port, "--bind", (char *)bind, NULL};
-	/* the router checks the list itself and refuses a bad one */
 	char *router_argv[] = {router, "--port", (char *)http_port, "--bind",
 	    (char *)bind, trusted ? "--trusted-proxies" : NULL, (char *)trusted,
 	    NULL};
-	sshd_pid = spawn(sshd, sshd_argv);
-	router_pid = spawn(router, router_argv);
-	if (sshd_pid < 0 || router_pid < 0) {
-		log_error("cannot start: %s", strerror(errno));
-		rc = 1;
-		goto stop;
-	}
+	struct sup_child kids[] = {
+	    {.name = "minpaas-sshd", .argv = sshd_argv},
+	    {.name = "minpaas-router", .argv = router_argv},
+	};
 	fprintf(stderr,
 	    "-----> minpaas is up (MINPAAS_HOME=%s)\n"
 	    "       SSH  on %s:%s   (git push, commands)\n"
@@ -219,35 +187,12 @@ cmd_up(int argc, char **argv)
 	    "       Add a key: minpaas keys:add NAME < ~/.ssh/id_ed25519.pub\n",
 	    home_dir(), bind, ssh_port, bind, http_port, domain, http_port,
 	    ssh_port);
-
-	while (!up_signal) {
-		pid = waitpid(-1, &status, 0);
-		if (pid == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pid == sshd_pid || pid == router_pid) {
-			log_error("%s exited (status %d); stopping",
-			    pid == sshd_pid ? "minpaas-sshd" : "minpaas-router",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			if (pid == sshd_pid)
-				sshd_pid = 0;
-			else
-				router_pid = 0;
-			rc = 1;
-			break;
-		}
+	if (sup_run(kids, sizeof kids / sizeof kids[0]) == -1) {
+		log_error("%s", err_msg());
+		return 1;
 	}
-stop:
-	if (sshd_pid > 0)
-		kill(sshd_pid, SIGTERM);
-	if (router_pid > 0)
-		kill(router_pid, SIGTERM);
-	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
-		;
 	log_info("stopped");
-	return rc;
+	return 0;
 }
 
 static int

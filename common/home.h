@@ -5,6 +5,7 @@
  *   $MINPAAS_HOME/state/                 LMDB environment
  *   $MINPAAS_HOME/repos/<app>.git        bare repositories
  *   $MINPAAS_HOME/locks/<app>.lock       per-app deploy lock (flock)
+ *   $MINPAAS_HOME/up.lock                held by the one `minpaas up` (flock)
  *   $MINPAAS_HOME/ssh_host_ed25519_key   SSH host key
  */
 #ifndef MINPAAS_HOME_H
