@@ -348,49 +348,51 @@ msg_response_framing(struct hbuf *b, const struct http_head *h,
 	}
 }
 
-/* The upstream's fields but hop-by-hop and framing ones; Upgrade too when
- * keep_upgrade. */
+/* How a final response is framed for the client (msg_response_fields). */
+struct msg_framing {
+	const struct msg_plan *plan;
+	int minor, is_head;
+};
+
+/*
+ * The upstream's fields but hop-by-hop and framing ones; Upgrade too when
+ * keep_upgrade. With fr, the router's own framing field goes where the
+ * upstream's first one was (or last, when it had none).
+ */
 static void
-msg_response_fields(struct hbuf *b, const struct http_head *h, int keep_upgrade)
+msg_response_fields(struct hbuf *b, const struct http_head *h, int keep_upgrade,
+    const struct msg_framing *fr)
 {
 	size_t i;
+	int framed = 0;
 
 	for (i = 0; i < h->nfields; i++) {
 		const struct http_field *f = &h->field[i];
 
-		if (msg_is_framing(f))
+		if (msg_is_framing(f)) {
+			if (fr && !framed)
+				msg_response_framing(
+				    b, h, fr->plan, fr->minor, fr->is_head);
+			framed = 1;
 			continue;
+		}
 		if (http_hop_by_hop(h, f->name, f->namelen) &&
 		    !(keep_upgrade && http_field_is(f, "upgrade")))
 			continue;
 		hbuf_field(b, f->name, f->namelen, f->value, f->valuelen);
 	}
+	if (fr && !framed)
+		msg_response_framing(b, h, fr->plan, fr->minor, fr->is_head);
 }
 
 int
 msg_response_head(struct hbuf *b, const struct http_head *h,
     const struct msg_plan *p, int minor, int is_head)
 {
-	size_t i;
-	int framed = 0;
+	struct msg_framing fr = {p, minor, is_head};
 
 	hbuf_status_line(b, h->status, h->reason, h->reasonlen);
-	for (i = 0; i < h->nfields; i++) {
-		const struct http_field *f = &h->field[i];
-
-		if (msg_is_framing(f)) {
-			/* ours goes where the upstream's first one was */
-			if (!framed)
-				msg_response_framing(b, h, p, minor, is_head);
-			framed = 1;
-			continue;
-		}
-		if (http_hop_by_hop(h, f->name, f->namelen))
-			continue;
-		hbuf_field(b, f->name, f->namelen, f->value, f->valuelen);
-	}
-	if (!framed)
-		msg_response_framing(b, h, p, minor, is_head);
+	msg_response_fields(b, h, 0, &fr);
 	if (!p->keep)
 		hbuf_str(b, "Connection: close\r\n");
 	else if (minor == 0)
@@ -402,7 +404,7 @@ int
 msg_interim_head(struct hbuf *b, const struct http_head *h)
 {
 	hbuf_status_line(b, h->status, h->reason, h->reasonlen);
-	msg_response_fields(b, h, 0);
+	msg_response_fields(b, h, 0, NULL);
 	return hbuf_end(b);
 }
 
@@ -410,7 +412,7 @@ int
 msg_upgrade_head(struct hbuf *b, const struct http_head *h)
 {
 	hbuf_status_line(b, 101, h->reason, h->reasonlen);
-	msg_response_fields(b, h, 1);
+	msg_response_fields(b, h, 1, NULL);
 	hbuf_str(b, "Connection: upgrade\r\n");
 	return hbuf_end(b);
 }

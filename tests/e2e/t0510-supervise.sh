@@ -31,6 +31,22 @@ load_end() {
 	echo stop >"$TEST_ROOT/$1"
 }
 
+# kill_under_load CHILD PROBE...: kill -9 of minpaas up's CHILD while the
+# app is under load, then waits until PROBE succeeds again. Leaves the
+# killed pid in $pid, the seconds it took in $back and the load's count in
+# $TEST_ROOT/CHILD.failures. Call it in a test body.
+kill_under_load() {
+	kname=$1 && shift &&
+	pid=$(child "$kname") && test -n "$pid" &&
+	{ load "$kname" & } && lpid=$! &&
+	test_when_finished "load_end $kname; wait $lpid 2>/dev/null || :" &&
+	sleep 1 &&
+	t0=$(now) && kill -9 "$pid" &&
+	wait_for 20 "$@" &&
+	back=$(since "$t0") &&
+	sleep 1 && load_end "$kname" && wait $lpid
+}
+
 minpaas_start
 
 test_expect_success 'push an app' '
@@ -41,32 +57,18 @@ test_expect_success 'push an app' '
 '
 
 test_expect_success 'kill -9 of the router: it is back, requests succeed again' '
-	router=$(child minpaas-router) && test -n "$router" &&
-	{ load router & } && lpid=$! &&
-	test_when_finished "load_end router; wait $lpid 2>/dev/null || :" &&
-	sleep 1 &&
-	t0=$(now) && kill -9 "$router" &&
-	wait_for 20 answers &&
-	back=$(since "$t0") &&
-	sleep 1 && load_end router && wait $lpid &&
+	kill_under_load minpaas-router answers &&
 	figure "router killed: requests succeed again after $back s;" \
-		"$(cat "$TEST_ROOT/router.failures")" &&
-	new=$(child minpaas-router) && test -n "$new" && test "$new" != "$router" &&
+		"$(cat "$TEST_ROOT/minpaas-router.failures")" &&
+	new=$(child minpaas-router) && test -n "$new" && test "$new" != "$pid" &&
 	grep "minpaas-router killed by signal 9; restarting" "$TEST_ROOT/minpaas.log"
 '
 
 test_expect_success 'kill -9 of sshd: no HTTP request fails, ssh works again' '
-	sshd=$(child minpaas-sshd) && test -n "$sshd" &&
-	{ load sshd & } && lpid=$! &&
-	test_when_finished "load_end sshd; wait $lpid 2>/dev/null || :" &&
-	sleep 1 &&
-	t0=$(now) && kill -9 "$sshd" &&
-	wait_for 20 mp_ssh apps &&
-	back=$(since "$t0") &&
-	sleep 1 && load_end sshd && wait $lpid &&
+	kill_under_load minpaas-sshd mp_ssh apps &&
 	figure "sshd killed: ssh minpaas apps works again after $back s;" \
-		"$(cat "$TEST_ROOT/sshd.failures")" &&
-	grep -q "^requests [1-9][0-9]* failed 0$" "$TEST_ROOT/sshd.failures" &&
+		"$(cat "$TEST_ROOT/minpaas-sshd.failures")" &&
+	grep -q "^requests [1-9][0-9]* failed 0$" "$TEST_ROOT/minpaas-sshd.failures" &&
 	mp_ssh apps >apps && grep "$APP" apps &&
 	grep "minpaas-sshd killed by signal 9; restarting" "$TEST_ROOT/minpaas.log"
 '
