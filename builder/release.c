@@ -308,7 +308,6 @@ release_show_logs(struct docker *d, const char *id, FILE *out)
 static void
 release_retire_child(const struct state_release *old)
 {
-	struct state_release cur;
 	struct docker *d = NULL;
 	struct state *st = NULL;
 
@@ -321,11 +320,6 @@ release_retire_child(const struct state_release *old)
 	if (state_open(&st, home_dir()) == 0) {
 		if (old->port)
 			state_port_free(st, old->port);
-		if (state_release_get(st, old->app, old->number, &cur) == 0 &&
-		    strcmp(cur.status, "live") == 0) {
-			snprintf(cur.status, sizeof cur.status, "retired");
-			state_release_put(st, &cur);
-		}
 		state_close(st);
 	}
 }
@@ -464,9 +458,9 @@ release_abandon(struct state *st, struct docker *d, struct state_release *rel)
 		state_port_free(st, rel->port);
 	rel->container[0] = '\0';
 	rel->port = 0;
-	snprintf(rel->status, sizeof rel->status, "failed");
 	rel->finished = (int64_t)time(NULL);
-	state_release_put(st, rel);
+	if (strcmp(rel->status, STATE_REL_FAILED) != 0)
+		state_release_move(st, rel, STATE_REL_FAILED);
 	err_set("%s", reason);
 }
 
@@ -507,8 +501,8 @@ release_deploy(
 		err_set("invalid health-check path '%.64s'", rel->healthcheck);
 		goto fail;
 	}
-	snprintf(rel->status, sizeof rel->status, "deploying");
-	if (state_release_put(st, rel) == -1)
+	if (strcmp(rel->status, STATE_REL_BUILDING) == 0 &&
+	    state_release_move(st, rel, STATE_REL_DEPLOYING) != 0)
 		goto fail;
 
 	STEP(out, "Starting release v%u", rel->number);
@@ -540,7 +534,6 @@ release_deploy(
 	route.nupstreams = 1;
 	snprintf(route.upstream[0], sizeof route.upstream[0], "127.0.0.1:%u",
 	    (unsigned)rel->port);
-	snprintf(rel->status, sizeof rel->status, "live");
 	rel->finished = (int64_t)time(NULL);
 	if (state_release_activate(st, rel, host, &route) == -1)
 		goto fail;

@@ -125,7 +125,7 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 	snprintf(rel.command, sizeof rel.command, "%s", src.command);
 	snprintf(
 	    rel.healthcheck, sizeof rel.healthcheck, "%s", src.healthcheck);
-	snprintf(rel.status, sizeof rel.status, "deploying");
+	snprintf(rel.status, sizeof rel.status, STATE_REL_DEPLOYING);
 	snprintf(rel.cause, sizeof rel.cause, "%s", cause);
 	snprintf(rel.by, sizeof rel.by, "%s",
 	    ctx->key_name && ctx->key_name[0] ? ctx->key_name : "admin");
@@ -138,9 +138,8 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 		*number = rel.number;
 	if (docker_open(&d, NULL) == -1) {
 		cmd_fail(1, "%s", err_msg());
-		snprintf(rel.status, sizeof rel.status, "failed");
 		rel.finished = (int64_t)time(NULL);
-		state_release_put(ctx->st, &rel);
+		state_release_move(ctx->st, &rel, STATE_REL_FAILED);
 		goto out;
 	}
 	if (state_app_get(ctx->st, app, &cur) != 0)
@@ -273,8 +272,9 @@ version_arg(const char *s, uint32_t *n)
 static int
 ran_once(const struct state_release *r)
 {
-	return r->image[0] != '\0' && (strcmp(r->status, "live") == 0 ||
-	                                  strcmp(r->status, "retired") == 0);
+	return r->image[0] != '\0' &&
+	       (strcmp(r->status, STATE_REL_LIVE) == 0 ||
+	           strcmp(r->status, STATE_REL_SUPERSEDED) == 0);
 }
 
 /* Makes the app's config (what `env` shows and the next push uses) the

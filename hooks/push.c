@@ -197,11 +197,10 @@ struct source {
 static void
 release_failed(struct push *p)
 {
-	if (p->rel.number == 0 || strcmp(p->rel.status, "failed") == 0)
+	if (p->rel.number == 0 || strcmp(p->rel.status, STATE_REL_FAILED) == 0)
 		return;
-	snprintf(p->rel.status, sizeof p->rel.status, "failed");
 	p->rel.finished = (int64_t)time(NULL);
-	if (state_release_put(p->st, &p->rel) == -1)
+	if (state_release_move(p->st, &p->rel, STATE_REL_FAILED) != 0)
 		FAIL(p, "cannot record v%u as failed: %s", p->rel.number,
 		    err_msg());
 }
@@ -457,7 +456,7 @@ deploy(struct push *p, struct source *src)
 
 	snprintf(p->rel.app, sizeof p->rel.app, "%s", p->ctx->app);
 	snprintf(p->rel.commit, sizeof p->rel.commit, "%s", src->commit);
-	snprintf(p->rel.status, sizeof p->rel.status, "building");
+	snprintf(p->rel.status, sizeof p->rel.status, STATE_REL_BUILDING);
 	snprintf(p->rel.cause, sizeof p->rel.cause, "%s", src->cause);
 	snprintf(p->rel.by, sizeof p->rel.by, "%s", p->ctx->key_name);
 	snprintf(p->rel.command, sizeof p->rel.command, "%s", rr.command);
@@ -483,8 +482,7 @@ deploy(struct push *p, struct source *src)
 	}
 
 	snprintf(p->rel.image, sizeof p->rel.image, "%s", image);
-	snprintf(p->rel.status, sizeof p->rel.status, "deploying");
-	if (state_release_put(p->st, &p->rel) == -1)
+	if (state_release_move(p->st, &p->rel, STATE_REL_DEPLOYING) != 0)
 		goto fail_state;
 	if (docker_open(&d, NULL) == -1) {
 		FAIL(p, "%s", err_msg());

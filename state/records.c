@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "state/state_int.h"
 
 #define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
@@ -362,6 +363,9 @@ release_decode(const char *text, size_t len, void *arg)
 	COPY(r->commit, jstr(o, "commit"));
 	COPY(r->image, jstr(o, "image"));
 	COPY(r->status, jstr(o, "status"));
+	/* what earlier versions called a release that stopped serving */
+	if (strcmp(r->status, "retired") == 0)
+		COPY(r->status, STATE_REL_SUPERSEDED);
 	COPY(r->cause, jstr(o, "cause"));
 	COPY(r->by, jstr(o, "by"));
 	COPY(r->command, jstr(o, "command"));
@@ -428,6 +432,13 @@ release_new(
 		return err_set(
 		    "app '%s' has run out of release numbers", rel->app);
 	}
+	if (strcmp(rel->status, STATE_REL_BUILDING) != 0 &&
+	    strcmp(rel->status, STATE_REL_DEPLOYING) != 0) {
+		mdb_txn_abort(txn);
+		return err_set("a new release starts building or deploying, "
+		               "not '%s'",
+		    rel->status);
+	}
 	rel->number = last + 1;
 	rc = release_write(txn, st, rel, MDB_NOOVERWRITE);
 	if (rc == 0)
@@ -450,14 +461,108 @@ state_release_new_env(
 	return release_new(st, rel, env ? env : &none);
 }
 
+/* The stored record of rel inside txn into out: 0, STATE_NOTFOUND or -1. */
+static int
+release_read(MDB_txn *txn, struct state *st, const char *app, uint32_t number,
+    struct state_release *out)
+{
+	char key[STATE_RELKEY_MAX];
+	MDB_val k, v;
+	int rc;
+
+	if (strlen(app) >= sizeof out->app)
+		return STATE_NOTFOUND;
+	k.mv_size = state_relkey(key, app, number);
+	k.mv_data = key;
+	rc = mdb_get(txn, st->dbi[DB_RELEASES], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STATE_NOTFOUND;
+	if (rc != 0)
+		return state_lmdb_error(rc, "get");
+	return release_decode(v.mv_data, v.mv_size, out);
+}
+
+int
+state_release_move_ok(const char *from, const char *to)
+{
+	static const char *const moves[][2] = {
+	    {STATE_REL_BUILDING, STATE_REL_DEPLOYING},
+	    {STATE_REL_BUILDING, STATE_REL_FAILED},
+	    {STATE_REL_DEPLOYING, STATE_REL_LIVE},
+	    {STATE_REL_DEPLOYING, STATE_REL_FAILED},
+	    {STATE_REL_LIVE, STATE_REL_SUPERSEDED},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof moves / sizeof moves[0]; i++)
+		if (strcmp(from, moves[i][0]) == 0 &&
+		    strcmp(to, moves[i][1]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Inside txn: checks that the stored record of rel may move to `to`, then
+ * stores rel with that status. */
+static int
+release_move_txn(
+    MDB_txn *txn, struct state *st, struct state_release *rel, const char *to)
+{
+	struct state_release cur;
+	int rc;
+
+	rc = release_read(txn, st, rel->app, rel->number, &cur);
+	if (rc == STATE_NOTFOUND)
+		return err_set("%s v%u is not recorded", rel->app, rel->number);
+	if (rc != 0)
+		return -1;
+	if (!state_release_move_ok(cur.status, to)) {
+		err_set("%s v%u is %s; it cannot become %s", rel->app,
+		    rel->number, cur.status, to);
+		return STATE_BADMOVE;
+	}
+	COPY(rel->status, to);
+	if ((rc = release_write(txn, st, rel, 0)) != 0)
+		return rc;
+	log_debug(
+	    "release %s v%u: %s -> %s", rel->app, rel->number, cur.status, to);
+	return 0;
+}
+
+int
+state_release_move(struct state *st, struct state_release *rel, const char *to)
+{
+	char was[sizeof rel->status];
+	MDB_txn *txn;
+	int rc;
+
+	memcpy(was, rel->status, sizeof was);
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = state_txn_end(txn, release_move_txn(txn, st, rel, to));
+	if (rc != 0)
+		memcpy(rel->status, was, sizeof was);
+	return rc;
+}
+
 int
 state_release_put(struct state *st, const struct state_release *rel)
 {
+	struct state_release cur;
 	MDB_txn *txn;
+	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
-	return state_txn_end(txn, release_write(txn, st, rel, 0));
+	rc = release_read(txn, st, rel->app, rel->number, &cur);
+	if (rc == 0 && strcmp(cur.status, rel->status) != 0)
+		rc = err_set("%s v%u: its status changes only through "
+		             "state_release_move (%s -> %s)",
+		    rel->app, rel->number, cur.status, rel->status);
+	else if (rc == STATE_NOTFOUND)
+		rc = err_set("%s v%u is not recorded", rel->app, rel->number);
+	if (rc == 0)
+		rc = release_write(txn, st, rel, 0);
+	return state_txn_end(txn, rc);
 }
 
 int
@@ -608,16 +713,15 @@ state_route_delete(struct state *st, const char *host)
 }
 
 int
-state_release_activate(struct state *st, const struct state_release *rel,
+state_release_activate(struct state *st, struct state_release *rel,
     const char *host, const struct state_route *route)
 {
-	struct state_release live = *rel;
+	struct state_release prev;
 	struct state_app app;
 	MDB_txn *txn;
 	MDB_val k = {strlen(rel->app), (void *)rel->app}, v;
 	int rc;
 
-	snprintf(live.status, sizeof live.status, "live");
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
 	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
@@ -631,9 +735,19 @@ state_release_activate(struct state *st, const struct state_release *rel,
 		mdb_txn_abort(txn);
 		return -1;
 	}
+	/* the release that served until now stops being live in this write */
+	rc = 0;
+	if (app.release != 0 && app.release != rel->number)
+		rc = release_read(txn, st, rel->app, app.release, &prev);
+	if (rc == 0 && app.release != 0 && app.release != rel->number &&
+	    strcmp(prev.status, STATE_REL_LIVE) == 0)
+		rc = release_move_txn(txn, st, &prev, STATE_REL_SUPERSEDED);
+	else if (rc == STATE_NOTFOUND)
+		rc = 0;
+	if (rc == 0)
+		rc = release_move_txn(txn, st, rel, STATE_REL_LIVE);
 	app.release = rel->number;
 	COPY(app.commit, rel->commit);
-	rc = release_write(txn, st, &live, 0);
 	if (rc == 0)
 		rc = put_json(txn, st, DB_APPS, app.name, strlen(app.name),
 		    app_encode(&app), 0);

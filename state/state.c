@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "common/err.h"
@@ -303,6 +304,33 @@ state_meta_set(struct state *st, const char *key, const char *value)
 {
 	return state_put_one(
 	    st, DB_META, key, strlen(key), value, strlen(value), 0);
+}
+
+int
+state_instance(struct state *st, char *out, size_t outlen)
+{
+	unsigned char rnd[STATE_INSTANCE_LEN / 2];
+	char id[STATE_INSTANCE_LEN + 1];
+	size_t i;
+	int rc;
+
+	if (outlen <= STATE_INSTANCE_LEN)
+		return err_set("instance id buffer too small");
+	rc = state_meta_get(st, "instance", out, outlen);
+	if (rc == 0 && strlen(out) == STATE_INSTANCE_LEN)
+		return 0;
+	if (rc == -1)
+		return -1;
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return err_set("no random bytes: %s", strerror(errno));
+	for (i = 0; i < sizeof rnd; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	/* two first starts at once: the first write wins, both read it */
+	rc = state_put_one(st, DB_META, "instance", 8, id, STATE_INSTANCE_LEN,
+	    MDB_NOOVERWRITE);
+	if (rc == -1)
+		return -1;
+	return state_meta_get(st, "instance", out, outlen);
 }
 
 /* --- ports ---------------------------------------------------------------- */

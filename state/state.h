@@ -77,8 +77,7 @@ struct state_release {
 	uint32_t number;
 	char commit[41];
 	char image[80];  /* image id "sha256:..." */
-	char status[16]; /* "building", "deploying", "live", "failed", "retired"
-	                  */
+	char status[16]; /* STATE_REL_*: changed by state_release_move only */
 	char cause[16];  /* "push", "env", "rollback", "deploy" */
 	char by[64];     /* key name (or "admin") that made it */
 	char command[1024]; /* web command, "" for the image's CMD */
@@ -99,7 +98,38 @@ struct state_env;
  * runs the old release's env). */
 int state_release_new_env(
     struct state *st, struct state_release *rel, const struct state_env *env);
+/* Stores rel's other fields; its status must be the stored one (-1 when
+ * not: a status changes only through state_release_move). */
 int state_release_put(struct state *st, const struct state_release *rel);
+
+/*
+ * A release's status, and the one function that changes it. A release is
+ * made building (a build) or deploying (an image already built: rollback,
+ * env change, restart), then
+ *
+ *   building  -> deploying | failed
+ *   deploying -> live | failed        (live: state_release_activate)
+ *   live      -> superseded           (when a newer release goes live)
+ *
+ * failed and superseded are final.
+ */
+#define STATE_REL_BUILDING   "building"
+#define STATE_REL_DEPLOYING  "deploying"
+#define STATE_REL_LIVE       "live"
+#define STATE_REL_SUPERSEDED "superseded"
+#define STATE_REL_FAILED     "failed"
+#define STATE_BADMOVE        3
+
+/* 1 when a release may move from status `from` to `to`, else 0. */
+int state_release_move_ok(const char *from, const char *to);
+/*
+ * In one write: checks that the stored status of rel may become `to`, sets
+ * rel->status and stores rel (its other fields as the caller set them), and
+ * logs the move (debug). STATE_BADMOVE (err_msg() says why; nothing stored,
+ * rel unchanged) when the move is not allowed.
+ */
+int state_release_move(
+    struct state *st, struct state_release *rel, const char *to);
 int state_release_get(struct state *st, const char *app, uint32_t number,
     struct state_release *out);
 /* Newest first; the caller frees *out. */
@@ -124,11 +154,12 @@ int state_route_put(
 int state_route_delete(struct state *st, const char *host);
 
 /*
- * The swap, in one write transaction: stores rel (its status set to "live"),
- * makes it the app's current release and commit, and points `host` at
- * `route`. The router sees the new route on its next request.
+ * The swap, in one write transaction: moves rel from deploying to live and
+ * stores it, moves the app's previous live release to superseded, makes rel
+ * the app's current release and commit, and points `host` (and the custom
+ * domains) at `route`. The router sees the new route on its next request.
  */
-int state_release_activate(struct state *st, const struct state_release *rel,
+int state_release_activate(struct state *st, struct state_release *rel,
     const char *host, const struct state_route *route);
 
 /*
@@ -188,6 +219,16 @@ int state_port_free(struct state *st, uint16_t port);
 /* Copies the value NUL-terminated into out (truncating to outlen - 1). */
 int state_meta_get(struct state *st, const char *key, char *out, size_t outlen);
 int state_meta_set(struct state *st, const char *key, const char *value);
+
+#define STATE_INSTANCE_LEN 8
+/*
+ * This instance's id into out (at least STATE_INSTANCE_LEN + 1 bytes): eight
+ * lower-case hex digits made from the kernel's random bytes at first use and
+ * kept (meta "instance"). Every container, image and label minpaas makes in
+ * Docker carries it, so two instances on one daemon never touch each
+ * other's things.
+ */
+int state_instance(struct state *st, char *out, size_t outlen);
 
 /* --- env: the app's config, app NUL KEY -> value bytes ------------------- */
 #define STATE_MAXENVKEY   255

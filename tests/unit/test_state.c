@@ -87,10 +87,12 @@ test_release_numbers(void **ctx)
 	/* another app's numbers start at 1 and do not disturb "a" */
 	memset(&r, 0, sizeof r);
 	strcpy(r.app, "a-b");
+	strcpy(r.status, "building");
 	assert_int_equal(state_release_new(f->st, &r), 0);
 	assert_int_equal(r.number, 1);
 	memset(&r, 0, sizeof r);
 	strcpy(r.app, "a");
+	strcpy(r.status, "building");
 	assert_int_equal(state_release_new(f->st, &r), 0);
 	assert_int_equal(r.number, 301);
 
@@ -224,6 +226,100 @@ test_env(void **ctx)
 	state_env_release(&env);
 }
 
+/* A release's status moves only along the allowed edges, in
+ * state_release_move and state_release_activate. */
+static void
+test_release_moves(void **ctx)
+{
+	static const char *const all[] = {STATE_REL_BUILDING,
+	    STATE_REL_DEPLOYING, STATE_REL_LIVE, STATE_REL_SUPERSEDED,
+	    STATE_REL_FAILED};
+	struct fixture *f = *ctx;
+	struct state_release r, r2, got;
+	struct state_route route;
+	size_t i, j;
+	int allowed = 0;
+
+	/* the whole table: five edges out of twenty-five pairs */
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < 5; j++)
+			allowed += state_release_move_ok(all[i], all[j]);
+	assert_int_equal(allowed, 5);
+	assert_true(state_release_move_ok("building", "deploying"));
+	assert_true(state_release_move_ok("deploying", "failed"));
+	assert_true(state_release_move_ok("live", "superseded"));
+	assert_false(state_release_move_ok("failed", "live"));
+	assert_false(state_release_move_ok("building", "live"));
+	assert_false(state_release_move_ok("superseded", "live"));
+
+	make_app(f->st, "mv");
+	memset(&r, 0, sizeof r);
+	strcpy(r.app, "mv");
+	strcpy(r.status, "live"); /* a release is never made live */
+	assert_int_equal(state_release_new(f->st, &r), -1);
+	strcpy(r.status, STATE_REL_BUILDING);
+	assert_int_equal(state_release_new(f->st, &r), 0);
+	/* a put may not change the status behind the checks */
+	strcpy(r.status, STATE_REL_LIVE);
+	assert_int_equal(state_release_put(f->st, &r), -1);
+	strcpy(r.status, STATE_REL_BUILDING);
+	assert_int_equal(
+	    state_release_move(f->st, &r, STATE_REL_LIVE), STATE_BADMOVE);
+	assert_string_equal(r.status, STATE_REL_BUILDING);
+	strcpy(r.image, "sha256:1");
+	assert_int_equal(state_release_move(f->st, &r, STATE_REL_DEPLOYING), 0);
+	assert_int_equal(state_release_get(f->st, "mv", 1, &got), 0);
+	assert_string_equal(got.status, STATE_REL_DEPLOYING);
+	assert_string_equal(got.image, "sha256:1"); /* stored with the move */
+
+	memset(&route, 0, sizeof route);
+	strcpy(route.app, "mv");
+	assert_int_equal(
+	    state_release_activate(f->st, &r, "mv.test", &route), 0);
+	assert_string_equal(r.status, STATE_REL_LIVE);
+	/* activating it again is a move from live to live */
+	assert_int_equal(state_release_activate(f->st, &r, "mv.test", &route),
+	    STATE_BADMOVE);
+
+	/* the next release going live supersedes it in the same write */
+	memset(&r2, 0, sizeof r2);
+	strcpy(r2.app, "mv");
+	strcpy(r2.status, STATE_REL_DEPLOYING);
+	assert_int_equal(state_release_new(f->st, &r2), 0);
+	assert_int_equal(
+	    state_release_activate(f->st, &r2, "mv.test", &route), 0);
+	assert_int_equal(state_release_get(f->st, "mv", 1, &got), 0);
+	assert_string_equal(got.status, STATE_REL_SUPERSEDED);
+	assert_int_equal(state_release_get(f->st, "mv", 2, &got), 0);
+	assert_string_equal(got.status, STATE_REL_LIVE);
+	/* failed and superseded are final */
+	assert_int_equal(
+	    state_release_move(f->st, &got, STATE_REL_FAILED), STATE_BADMOVE);
+	assert_int_equal(state_release_get(f->st, "mv", 1, &got), 0);
+	assert_int_equal(
+	    state_release_move(f->st, &got, STATE_REL_LIVE), STATE_BADMOVE);
+	/* an unknown release cannot move */
+	got.number = 9;
+	assert_int_equal(state_release_move(f->st, &got, STATE_REL_FAILED), -1);
+}
+
+static void
+test_instance(void **ctx)
+{
+	struct fixture *f = *ctx;
+	char a[16], b[16];
+	size_t i;
+
+	assert_int_equal(state_instance(f->st, a, sizeof a), 0);
+	assert_int_equal(strlen(a), STATE_INSTANCE_LEN);
+	for (i = 0; a[i]; i++)
+		assert_true(strchr("0123456789abcdef", a[i]) != NULL);
+	/* made once, then kept */
+	assert_int_equal(state_instance(f->st, b, sizeof b), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(state_instance(f->st, b, STATE_INSTANCE_LEN), -1);
+}
+
 int
 main(void)
 {
@@ -242,6 +338,10 @@ main(void)
 	        test_meta, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_env, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_release_moves, fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_instance, fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,7 @@ live(struct state *st, const char *app, const char *upstream)
 	memset(&rel, 0, sizeof rel);
 	snprintf(rel.app, sizeof rel.app, "%s", app);
 	strcpy(rel.image, "sha256:x");
+	strcpy(rel.status, STATE_REL_DEPLOYING);
 	assert_int_equal(state_release_new(st, &rel), 0);
 	route_to(&r, app, upstream);
 	snprintf(host, sizeof host, "%s.apps.test", app);

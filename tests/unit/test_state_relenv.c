@@ -92,6 +92,7 @@ test_new_env_and_healthcheck(void **ctx)
 	memset(&r, 0, sizeof r);
 	strcpy(r.app, "demo");
 	strcpy(r.cause, "rollback");
+	strcpy(r.status, STATE_REL_DEPLOYING);
 	strcpy(r.healthcheck, "/ready?x=1");
 	assert_int_equal(state_release_new_env(f->st, &r, &old), 0);
 	assert_int_equal(r.number, 1);
