@@ -19,7 +19,7 @@ bench_cleanup() {
 		docker rm -f "$c" >/dev/null
 	done
 	docker images --format '{{.Repository}}:{{.Tag}}' |
-		grep "^minpaas/$APP:" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+		grep "^minpaas-[0-9a-f]*/$APP:" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 

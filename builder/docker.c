@@ -679,15 +679,20 @@ docker_image_remove(struct docker *d, const char *name)
 }
 
 int
-docker_image_prune(struct docker *d, const char *label)
+docker_image_prune(struct docker *d, const char *const *labels)
 {
 	char path[DOCKER_MAXPATH];
-	json_t *f;
+	json_t *f, *arr;
 	char *text = NULL, *esc = NULL;
+	size_t i;
 	int rc = -1;
 
-	f = json_pack("{s:[s], s:[s]}", "dangling", "true", "label", label);
-	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL ||
+	f = json_pack("{s:[s], s:[]}", "dangling", "true", "label");
+	arr = json_object_get(f, "label");
+	for (i = 0; arr && labels[i]; i++)
+		if (json_array_append_new(arr, json_string(labels[i])) == -1)
+			arr = NULL;
+	if (arr == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL ||
 	    (esc = curl_easy_escape(d->curl, text, 0)) == NULL) {
 		err_set("out of memory");
 		goto out;
@@ -740,7 +745,9 @@ docker_spec_json(const struct docker_spec *spec)
 	if ((v = json_object()) == NULL || spec_set(o, "Labels", v) == -1)
 		goto bad;
 	snprintf(num, sizeof num, "%u", (unsigned)spec->release);
-	if ((spec->app &&
+	if ((spec->instance && spec_set(v, "minpaas.instance",
+	                           json_string(spec->instance)) == -1) ||
+	    (spec->app &&
 	        spec_set(v, "minpaas.app", json_string(spec->app)) == -1) ||
 	    spec_set(v, "minpaas.release", json_string(num)) == -1 ||
 	    (spec->process && spec_set(v, "minpaas.process",
@@ -1121,6 +1128,212 @@ docker_container_logs(struct docker *d, const char *id, int tail, int follow,
 	rc = 0;
 out:
 	buf_release(&l.errbody);
+	docker_req_release(&r);
+	return rc;
+}
+
+/* --- listing and events -------------------------------------------------- */
+
+/* `?filters=` for label (NULL-terminated "key=value" list) and, when type
+ * is set, the object type, appended to path; -1 with err_set(). */
+static int
+docker_filters(struct docker *d, char *path, size_t len, const char *type,
+    const char *const *labels)
+{
+	json_t *f, *arr;
+	char *text = NULL, *esc = NULL;
+	size_t i, used = strlen(path);
+	int rc = -1;
+
+	if ((f = json_object()) == NULL || (arr = json_array()) == NULL ||
+	    json_object_set_new(f, "label", arr) == -1)
+		goto out;
+	for (i = 0; labels && labels[i]; i++)
+		if (json_array_append_new(arr, json_string(labels[i])) == -1)
+			goto out;
+	if (type &&
+	    json_object_set_new(f, "type", json_pack("[s]", type)) == -1)
+		goto out;
+	if ((text = json_dumps(f, JSON_COMPACT)) == NULL ||
+	    (esc = curl_easy_escape(d->curl, text, 0)) == NULL)
+		goto out;
+	if ((size_t)snprintf(path + used, len - used, "%sfilters=%s",
+	        strchr(path, '?') ? "&" : "?", esc) >= len - used) {
+		err_set("docker: filter too long");
+		goto done;
+	}
+	rc = 0;
+	goto done;
+out:
+	err_set("out of memory");
+done:
+	curl_free(esc);
+	free(text);
+	json_decref(f);
+	return rc;
+}
+
+static void
+docker_entry_decode(json_t *c, struct docker_container *e)
+{
+	json_t *labels = json_object_get(c, "Labels"), *names, *ports, *p;
+	const char *s;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	snprintf(e->id, sizeof e->id, "%s",
+	    (s = json_string_value(json_object_get(c, "Id"))) ? s : "");
+	names = json_object_get(c, "Names");
+	s = json_string_value(json_array_get(names, 0));
+	snprintf(e->name, sizeof e->name, "%s", s ? s + (*s == '/') : "");
+	s = json_string_value(json_object_get(labels, "minpaas.app"));
+	snprintf(e->app, sizeof e->app, "%s", s ? s : "");
+	s = json_string_value(json_object_get(labels, "minpaas.process"));
+	snprintf(e->process, sizeof e->process, "%s", s ? s : "");
+	s = json_string_value(json_object_get(labels, "minpaas.release"));
+	e->release = s ? (uint32_t)strtoul(s, NULL, 10) : 0;
+	s = json_string_value(json_object_get(c, "State"));
+	snprintf(e->state, sizeof e->state, "%s", s ? s : "");
+	ports = json_object_get(c, "Ports");
+	json_array_foreach(ports, i, p)
+	{
+		json_int_t pub =
+		    json_integer_value(json_object_get(p, "PublicPort"));
+		if (pub > 0 && pub < 65536) {
+			e->host_port = (uint16_t)pub;
+			break;
+		}
+	}
+}
+
+int
+docker_container_list(struct docker *d, const char *const *labels,
+    struct docker_container **out, size_t *n)
+{
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH] = "/containers/json?all=1";
+	json_t *arr = NULL, *c;
+	json_error_t jerr;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (docker_filters(d, path, sizeof path, NULL, labels) == -1)
+		return -1;
+	if (docker_call(d, &r, "GET", path, NULL) != 0 ||
+	    docker_expect(&r, 200, 200, DOCKER_404_ERROR) != 0)
+		goto out;
+	if ((arr = json_loadb(r.resp.data, r.resp.len, 0, &jerr)) == NULL ||
+	    !json_is_array(arr)) {
+		err_set("docker: container list is not a JSON array");
+		goto out;
+	}
+	if (json_array_size(arr) > 0 &&
+	    (*out = calloc(json_array_size(arr), sizeof **out)) == NULL) {
+		err_set("out of memory");
+		goto out;
+	}
+	json_array_foreach(arr, i, c) docker_entry_decode(c, &(*out)[i]);
+	*n = json_array_size(arr);
+	rc = 0;
+out:
+	json_decref(arr);
+	docker_req_release(&r);
+	return rc;
+}
+
+struct docker_eventctx {
+	struct docker *d;
+	struct buf line;
+	struct buf errbody;
+	docker_event_fn fn;
+	void *arg;
+	int stopped;
+};
+
+/* One line of the event stream: {"Type":..., "Action":..., "Actor":...} */
+static int
+docker_event_line(struct docker_eventctx *e, const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL), *attrs;
+	const char *action, *id, *app;
+	int stop = 0;
+
+	if (o == NULL)
+		return 0;
+	action = json_string_value(json_object_get(o, "Action"));
+	attrs = json_object_get(json_object_get(o, "Actor"), "Attributes");
+	id = json_string_value(
+	    json_object_get(json_object_get(o, "Actor"), "ID"));
+	app = json_string_value(json_object_get(attrs, "minpaas.app"));
+	if (action && id)
+		stop = e->fn(e->arg, action, id, app ? app : "");
+	json_decref(o);
+	return stop;
+}
+
+static size_t
+docker_events_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct docker_eventctx *e = arg;
+	long status = 0;
+	char *nl;
+
+	curl_easy_getinfo(e->d->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return docker_collect(data, size, n, &e->errbody);
+	if (buf_append(&e->line, data, n) == -1)
+		return 0;
+	while ((nl = memchr(e->line.data, '\n', e->line.len)) != NULL) {
+		size_t len = (size_t)(nl - e->line.data);
+
+		if (docker_event_line(e, e->line.data, len)) {
+			e->stopped = 1;
+			return 0;
+		}
+		buf_consume(&e->line, len + 1);
+	}
+	if (e->line.len > DOCKER_MAXLINE) /* not an event: drop it */
+		buf_reset(&e->line);
+	return n;
+}
+
+int
+docker_events(struct docker *d, const char *const *labels, int64_t until,
+    docker_event_fn fn, void *arg)
+{
+	struct docker_eventctx e = {0};
+	struct docker_req r = {0};
+	char path[DOCKER_MAXPATH];
+	int rc = -1;
+
+	snprintf(path, sizeof path, "/events?until=%lld", (long long)until);
+	if (docker_filters(d, path, sizeof path, "container", labels) == -1)
+		return -1;
+	e.d = d;
+	e.fn = fn;
+	e.arg = arg;
+	r.method = "GET";
+	r.path = path;
+	r.timeout = 0;
+	r.write = docker_events_write;
+	r.write_arg = &e;
+	if (docker_perform(d, &r) == -1) {
+		if (e.stopped)
+			rc = 0;
+		goto out;
+	}
+	if (r.status != 200) {
+		r.resp = e.errbody;
+		e.errbody = (struct buf)BUF_INIT;
+		docker_error(&r);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&e.line);
+	buf_release(&e.errbody);
 	docker_req_release(&r);
 	return rc;
 }

@@ -64,25 +64,27 @@ int docker_image_exists(struct docker *d, const char *name);
 /* DELETE /images/<name> (untags; removes the image when nothing else uses
  * it). DOCKER_NOTFOUND when absent; -1 (daemon's message) when in use. */
 int docker_image_remove(struct docker *d, const char *name);
-/* Removes dangling images that carry `label` ("key" or "key=value"). */
-int docker_image_prune(struct docker *d, const char *label);
+/* Removes dangling images that carry every one of labels ("key" or
+ * "key=value", NULL-terminated). */
+int docker_image_prune(struct docker *d, const char *const *labels);
 
 /* --- containers ---------------------------------------------------------- */
 struct docker_spec {
 	const char *name;       /* container name */
 	const char *image;      /* image id or name */
 	const char *const *env; /* "KEY=VALUE" strings, NULL-terminated */
-	const char *command; /* run as /bin/sh -c <command>; NULL: image CMD */
-	const char *app;     /* label minpaas.app */
-	uint32_t release;    /* label minpaas.release */
-	const char *process; /* label minpaas.process ("web") */
-	uint16_t port;       /* container port ($PORT), published ... */
-	uint16_t host_port;  /* ... on 127.0.0.1:host_port; 0: not at all */
-	int64_t memory;      /* bytes; 0: no limit */
-	int64_t nano_cpus;   /* 1e9 = one CPU; 0: no limit */
-	int64_t pids;        /* 0: no limit */
-	const char *user;    /* "" or NULL: the image's user */
-	const char *restart; /* restart policy; NULL: "unless-stopped" */
+	const char *command;  /* run as /bin/sh -c <command>; NULL: image CMD */
+	const char *instance; /* label minpaas.instance */
+	const char *app;      /* label minpaas.app */
+	uint32_t release;     /* label minpaas.release */
+	const char *process;  /* label minpaas.process ("web") */
+	uint16_t port;        /* container port ($PORT), published ... */
+	uint16_t host_port;   /* ... on 127.0.0.1:host_port; 0: not at all */
+	int64_t memory;       /* bytes; 0: no limit */
+	int64_t nano_cpus;    /* 1e9 = one CPU; 0: no limit */
+	int64_t pids;         /* 0: no limit */
+	const char *user;     /* "" or NULL: the image's user */
+	const char *restart;  /* restart policy; NULL: "unless-stopped" */
 };
 
 /* Creates a container (restart unless-stopped, init, no new privileges,
@@ -133,5 +135,34 @@ typedef int (*docker_log_fn)(
  * when follow is set. */
 int docker_container_logs(struct docker *d, const char *id, int tail,
     int follow, docker_log_fn log, void *arg);
+
+/* --- listing and events -------------------------------------------------- */
+/* A container as GET /containers/json lists it, with minpaas's labels. */
+struct docker_container {
+	char id[72];
+	char name[128];
+	char app[32];       /* label minpaas.app */
+	uint32_t release;   /* label minpaas.release */
+	char process[32];   /* label minpaas.process */
+	char state[16];     /* "running", "exited", "restarting", "created" */
+	uint16_t host_port; /* its first published port, 0 when none */
+};
+
+/* Every container (running or not) carrying all of labels ("key=value",
+ * NULL-terminated) into *out (free it), *n of them. */
+int docker_container_list(struct docker *d, const char *const *labels,
+    struct docker_container **out, size_t *n);
+
+/* One container event: action ("start", "die", "stop", "destroy", ...),
+ * the container's id, its minpaas.app label ("" when none). Return non-zero
+ * to stop following. */
+typedef int (*docker_event_fn)(
+    void *arg, const char *action, const char *id, const char *app);
+
+/* GET /events for containers carrying all of labels, from now until unix
+ * time `until` (the daemon then ends the stream) or until fn returns
+ * non-zero: 0, or -1 with err_set(). */
+int docker_events(struct docker *d, const char *const *labels, int64_t until,
+    docker_event_fn fn, void *arg);
 
 #endif

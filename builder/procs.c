@@ -1,7 +1,7 @@
 /*
  * builder/procs.c: containers for the Procfile's non-web process types (see
  * procs.h). Guarantees: a process container has the release's image and
- * env, labels minpaas.app / minpaas.release / minpaas.process, no published
+ * env, the instance's names and labels (builder/sched.h), no published
  * port; procs_start either starts all of a release's processes or none.
  *
  * Recorded list format (state_procs_put): one "type\tcontainer\tcommand\n"
@@ -58,38 +58,34 @@ procs_load(struct state *st, const char *app, uint32_t number,
 }
 
 static void
-procs_remove(struct docker *d, struct proc_run *runs, size_t n)
+procs_remove(struct sched *s, struct proc_run *runs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (runs[i].container[0] != '\0')
-			docker_container_remove(d, runs[i].container);
+			sched_remove(s, runs[i].container);
 }
 
 int
-procs_start(struct state *st, struct docker *d, const struct state_release *rel,
+procs_start(struct state *st, struct sched *s, const struct state_release *rel,
     const struct runtime_proc *procs, size_t n, FILE *out)
 {
 	struct proc_run runs[RUNTIME_MAXPROCS];
 	struct state_env env = {0, NULL};
 	struct buf list = BUF_INIT;
 	size_t i, nruns = 0;
-	char name[128];
 	int rc = -1;
 
 	memset(runs, 0, sizeof runs);
 	if (state_release_env(st, rel->app, rel->number, &env) == -1)
 		return -1;
 	for (i = 0; i < n && i < RUNTIME_MAXPROCS; i++) {
-		struct docker_spec spec;
+		struct sched_spec spec;
 
 		if (strcmp(procs[i].name, "web") == 0)
 			continue;
 		memset(&spec, 0, sizeof spec);
-		snprintf(name, sizeof name, "%s.v%u.%s", rel->app,
-		    (unsigned)rel->number, procs[i].name);
-		spec.name = name;
 		spec.image = rel->image;
 		spec.env = (const char *const *)env.vars;
 		spec.command = procs[i].command;
@@ -101,21 +97,13 @@ procs_start(struct state *st, struct docker *d, const struct state_release *rel,
 		spec.pids = RELEASE_PIDS;
 		snprintf(runs[nruns].name, sizeof runs[nruns].name, "%s",
 		    procs[i].name);
-		/* A container of that name left by an earlier attempt. */
-		docker_container_remove(d, name);
-		if (docker_container_create(d, &spec, runs[nruns].container,
-		        sizeof runs[nruns].container) == -1) {
-			err_set("cannot create the %s process: %s",
-			    procs[i].name, err_msg());
-			goto out;
-		}
-		nruns++;
-		if (docker_container_start(d, runs[nruns - 1].container) ==
-		    -1) {
+		if (sched_start(s, &spec, runs[nruns].container,
+		        sizeof runs[nruns].container) != 0) {
 			err_set("cannot start the %s process: %s",
 			    procs[i].name, err_msg());
 			goto out;
 		}
+		nruns++;
 		DETAIL(out, "%s: %s", procs[i].name, procs[i].command);
 		if (buf_printf(&list, "%s\t%.12s\t%s\n", procs[i].name,
 		        runs[nruns - 1].container, procs[i].command) == -1)
@@ -127,7 +115,7 @@ procs_start(struct state *st, struct docker *d, const struct state_release *rel,
 	rc = 0;
 out:
 	if (rc == -1)
-		procs_remove(d, runs, nruns);
+		procs_remove(s, runs, nruns);
 	if (out != NULL)
 		fflush(out);
 	buf_release(&list);
@@ -136,7 +124,7 @@ out:
 }
 
 int
-procs_restart(struct state *st, struct docker *d,
+procs_restart(struct state *st, struct sched *s,
     const struct state_release *rel, uint32_t from, FILE *out)
 {
 	struct runtime_proc procs[RUNTIME_MAXPROCS];
@@ -148,12 +136,12 @@ procs_restart(struct state *st, struct docker *d,
 		return 0;
 	if (rc != 0)
 		return -1;
-	return procs_start(st, d, rel, procs, n, out);
+	return procs_start(st, s, rel, procs, n, out);
 }
 
 int
 procs_stop_release(
-    struct state *st, struct docker *d, const char *app, uint32_t number)
+    struct state *st, struct sched *s, const char *app, uint32_t number)
 {
 	struct runtime_proc procs[RUNTIME_MAXPROCS];
 	struct proc_run runs[RUNTIME_MAXPROCS];
@@ -166,12 +154,10 @@ procs_stop_release(
 	if (rc != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		rc = docker_container_stop(
-		    d, runs[i].container, PROCS_STOP_GRACE);
-		if (rc == DOCKER_NOTFOUND)
+		rc = sched_stop(s, runs[i].container, PROCS_STOP_GRACE);
+		if (rc == SCHED_NOTFOUND)
 			continue;
-		if (rc == -1 ||
-		    docker_container_remove(d, runs[i].container) == -1)
+		if (rc == -1 || sched_remove(s, runs[i].container) == -1)
 			failed = 1;
 	}
 	return failed ? -1 : 0;

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "builder/docker.h"
+#include "builder/sched.h"
 #include "runtimes/runtime.h"
 #include "state/state.h"
 
@@ -25,18 +25,18 @@
  * process to out and records the list under rel. Returns 0, or -1 with
  * err_set() after removing what it started.
  */
-int procs_start(struct state *st, struct docker *d,
+int procs_start(struct state *st, struct sched *s,
     const struct state_release *rel, const struct runtime_proc *procs, size_t n,
     FILE *out);
 
 /* procs_start with the process list recorded for release `from` of the same
  * app (none recorded: nothing to do). */
-int procs_restart(struct state *st, struct docker *d,
+int procs_restart(struct state *st, struct sched *s,
     const struct state_release *rel, uint32_t from, FILE *out);
 
 /* Stops and removes the process containers recorded for release `number`
  * of app; containers already gone are fine. */
 int procs_stop_release(
-    struct state *st, struct docker *d, const char *app, uint32_t number);
+    struct state *st, struct sched *s, const char *app, uint32_t number);
 
 #endif

@@ -169,7 +169,7 @@ release_health_timeout(void)
 /* 1 when the check command exits 0 in the container; 0 when not (yet);
  * -1 on a Docker error. */
 static int
-release_exec_probe(struct docker *d, const char *id, const char *check)
+release_exec_probe(struct sched *s, const char *id, const char *check)
 {
 	const char **argv;
 	json_t *owner;
@@ -177,10 +177,10 @@ release_exec_probe(struct docker *d, const char *id, const char *check)
 
 	if ((argv = release_exec_argv(check, &owner)) == NULL)
 		return -1;
-	rc = docker_container_exec(d, id, argv, RELEASE_EXEC_TIMEOUT_MS, &code);
+	rc = sched_exec(s, id, argv, RELEASE_EXEC_TIMEOUT_MS, &code);
 	free(argv);
 	json_decref(owner);
-	if (rc == DOCKER_NOTFOUND)
+	if (rc == SCHED_NOTFOUND)
 		return err_set("the app's container vanished");
 	/* a container that is not running (409) is caught by inspect */
 	return rc == 0 ? code == 0 : 0;
@@ -193,10 +193,10 @@ release_exec_probe(struct docker *d, const char *id, const char *check)
  * command run in the container ("exec:[...]", exit status 0).
  */
 static int
-release_wait_up(struct docker *d, const char *id, uint16_t port,
+release_wait_up(struct sched *s, const char *id, uint16_t port,
     const char *host, const char *path, int64_t *ms)
 {
-	struct docker_state ds;
+	struct sched_status ds;
 	int64_t start = release_now_ms(), deadline, next_inspect, t;
 	int timeout = release_health_timeout(), rc, up;
 	int exec = strncmp(path, RELEASE_EXEC_PREFIX,
@@ -206,7 +206,7 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 	next_inspect = start + RELEASE_INSPECT_MS;
 	for (;;) {
 		t = release_now_ms();
-		up = exec ? release_exec_probe(d, id, path)
+		up = exec ? release_exec_probe(s, id, path)
 		          : release_probe(port, host, path, deadline);
 		if (up == -1)
 			return -1;
@@ -216,8 +216,8 @@ release_wait_up(struct docker *d, const char *id, uint16_t port,
 		}
 		if (release_now_ms() >= next_inspect) {
 			next_inspect = release_now_ms() + RELEASE_INSPECT_MS;
-			rc = docker_container_inspect(d, id, &ds);
-			if (rc == DOCKER_NOTFOUND)
+			rc = sched_status(s, id, &ds);
+			if (rc == SCHED_NOTFOUND)
 				return err_set("the app's container vanished");
 			if (rc == -1)
 				return -1;
@@ -281,15 +281,14 @@ release_logs_fn(void *arg, int stream, const char *data, size_t len)
 
 /* The container's last lines, 7-space indented; best effort. */
 static void
-release_show_logs(struct docker *d, const char *id, FILE *out)
+release_show_logs(struct sched *s, const char *id, FILE *out)
 {
 	struct release_logs l = {out, "", 0};
 
 	if (out == NULL)
 		return;
 	FAIL(out, "Last lines of the app's output:");
-	if (docker_container_logs(
-	        d, id, RELEASE_LOG_LINES, 0, release_logs_fn, &l) != 0) {
+	if (sched_logs(s, id, RELEASE_LOG_LINES, 0, release_logs_fn, &l) != 0) {
 		DETAIL(out, "(no logs: %s)", err_msg());
 		return;
 	}
@@ -308,20 +307,20 @@ release_show_logs(struct docker *d, const char *id, FILE *out)
 static void
 release_retire_child(const struct state_release *old)
 {
-	struct docker *d = NULL;
+	struct sched *s = NULL;
 	struct state *st = NULL;
 
 	release_sleep_ms(RELEASE_DRAIN_MS);
-	if (docker_open(&d, NULL) == 0) {
-		docker_container_stop(d, old->container, RELEASE_STOP_GRACE);
-		docker_container_remove(d, old->container);
-		docker_close(d);
+	if (state_open(&st, home_dir()) == -1)
+		return;
+	if (sched_open(&s, st) == 0) {
+		sched_stop(s, old->container, RELEASE_STOP_GRACE);
+		sched_remove(s, old->container);
+		sched_close(s);
 	}
-	if (state_open(&st, home_dir()) == 0) {
-		if (old->port)
-			state_port_free(st, old->port);
-		state_close(st);
-	}
+	if (old->port)
+		state_port_free(st, old->port);
+	state_close(st);
 }
 
 /* Double-forks so the push does not wait and no zombie is left. */
@@ -363,27 +362,19 @@ release_retire(const struct state_release *old, FILE *out)
 /* --- the deploy ------------------------------------------------------------
  */
 
-/* 1 when the daemon refused the host port because it is taken. */
-static int
-release_port_taken(const char *msg)
-{
-	return strstr(msg, "already allocated") != NULL ||
-	       strstr(msg, "address already in use") != NULL;
-}
-
 /* Creates and starts the container on a free port; taken ports are retried
  * a few times. Sets rel->port and rel->container. */
 static int
-release_start(struct state *st, struct docker *d, struct state_release *rel,
-    const char *name, FILE *out)
+release_start(
+    struct state *st, struct sched *s, struct state_release *rel, FILE *out)
 {
 	struct state_env relenv = {0, NULL};
 	uint16_t taken[RELEASE_PORT_TRIES];
-	char portenv[32], id[72];
-	struct docker_spec spec;
+	char portenv[32];
+	struct sched_spec spec;
 	const char **env = NULL;
 	size_t i, nenv = 0;
-	int ntaken = 0, rc = -1;
+	int ntaken = 0, rc = -1, started;
 
 	/* The release's own snapshot, then PORT, which is the platform's. */
 	rc = state_release_env(st, rel->app, rel->number, &relenv);
@@ -400,7 +391,6 @@ release_start(struct state *st, struct docker *d, struct state_release *rel,
 	snprintf(portenv, sizeof portenv, "PORT=%d", RELEASE_APP_PORT);
 	env[nenv++] = portenv;
 	memset(&spec, 0, sizeof spec);
-	spec.name = name;
 	spec.image = rel->image;
 	spec.env = env;
 	spec.command = rel->command[0] ? rel->command : NULL;
@@ -419,18 +409,14 @@ release_start(struct state *st, struct docker *d, struct state_release *rel,
 		if (state_port_alloc(st, rel->app, &rel->port) == -1)
 			goto out;
 		spec.host_port = rel->port;
-		if (docker_container_create(d, &spec, id, sizeof id) == -1)
-			goto out;
-		snprintf(rel->container, sizeof rel->container, "%s", id);
-		if (docker_container_start(d, id) == 0)
+		started = sched_start(
+		    s, &spec, rel->container, sizeof rel->container);
+		if (started == 0)
 			break;
-		if (!release_port_taken(err_msg()) ||
-		    ntaken == RELEASE_PORT_TRIES)
+		if (started != SCHED_PORT_TAKEN || ntaken == RELEASE_PORT_TRIES)
 			goto out;
 		/* Held by something minpaas does not know: keep it out of
 		 * the next allocation, give it back at the end. */
-		docker_container_remove(d, id);
-		rel->container[0] = '\0';
 		taken[ntaken++] = rel->port;
 		rel->port = 0;
 	}
@@ -447,13 +433,13 @@ out:
 
 /* Undoes a failed deploy: container, port, and the release's record. */
 static void
-release_abandon(struct state *st, struct docker *d, struct state_release *rel)
+release_abandon(struct state *st, struct sched *s, struct state_release *rel)
 {
 	char reason[ERR_MAXLEN];
 
 	snprintf(reason, sizeof reason, "%s", err_msg());
 	if (rel->container[0])
-		docker_container_remove(d, rel->container);
+		sched_remove(s, rel->container);
 	if (rel->port)
 		state_port_free(st, rel->port);
 	rel->container[0] = '\0';
@@ -466,9 +452,9 @@ release_abandon(struct state *st, struct docker *d, struct state_release *rel)
 
 int
 release_deploy(
-    struct state *st, struct docker *d, struct state_release *rel, FILE *out)
+    struct state *st, struct sched *s, struct state_release *rel, FILE *out)
 {
-	char domain[STATE_MAXHOST + 1], host[STATE_MAXHOST + 1], name[64];
+	char domain[STATE_MAXHOST + 1], host[STATE_MAXHOST + 1];
 	char http_port[16], reason[ERR_MAXLEN];
 	struct state_release old;
 	struct state_route route;
@@ -506,11 +492,10 @@ release_deploy(
 		goto fail;
 
 	STEP(out, "Starting release v%u", rel->number);
-	snprintf(name, sizeof name, "%s.%u.web", rel->app, rel->number);
-	/* A container left by a deploy that died half-way. */
-	if (docker_container_remove(d, name) == -1)
+	if (release_start(st, s, rel, out) == -1)
 		goto fail;
-	if (release_start(st, d, rel, name, out) == -1)
+	/* known from now on, so a deploy killed later leaves nothing unknown */
+	if (state_release_put(st, rel) == -1)
 		goto fail;
 	if (strncmp(rel->healthcheck, RELEASE_EXEC_PREFIX,
 	        strlen(RELEASE_EXEC_PREFIX)) == 0)
@@ -521,12 +506,11 @@ release_deploy(
 		    rel->healthcheck);
 	else
 		DETAIL(out, "waiting for it to answer HTTP on $PORT");
-	if (release_wait_up(d, rel->container, rel->port, host,
+	if (release_wait_up(s, rel->container, rel->port, host,
 	        rel->healthcheck, &ms) == -1)
 		goto fail_logs;
 	DETAIL(out, "up after %.2f s", (double)ms / 1000.0);
-	if (docker_container_set_restart(d, rel->container, "unless-stopped") ==
-	    -1)
+	if (sched_set_restart(s, rel->container, "unless-stopped") != 0)
 		goto fail;
 
 	memset(&route, 0, sizeof route);
@@ -556,12 +540,12 @@ release_deploy(
 fail_logs:
 	snprintf(reason, sizeof reason, "%s", err_msg());
 	FAIL(out, "%s", reason);
-	release_show_logs(d, rel->container, out);
+	release_show_logs(s, rel->container, out);
 	err_set("%s", reason);
-	release_abandon(st, d, rel);
+	release_abandon(st, s, rel);
 	return -1;
 fail:
 	FAIL(out, "%s", err_msg());
-	release_abandon(st, d, rel);
+	release_abandon(st, s, rel);
 	return -1;
 }

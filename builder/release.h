@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "builder/docker.h"
+#include "builder/sched.h"
 #include "state/state.h"
 
 #define RELEASE_HEALTH_TIMEOUT     60 /* seconds; $MINPAAS_HEALTH_TIMEOUT */
@@ -44,7 +44,7 @@
  * returns -1; the previous release stays live.
  */
 int release_deploy(
-    struct state *st, struct docker *d, struct state_release *rel, FILE *out);
+    struct state *st, struct sched *s, struct state_release *rel, FILE *out);
 
 /*
  * The health check of an app.json, read as Dokku reads it: the first entry

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/docker.h"
+#include "builder/sched.h"
 #include "builder/procs.h"
 #include "builder/release.h"
 #include "cli/cmd_int.h"
@@ -383,29 +383,26 @@ apps_remove_repo(const char *app)
 /* Removes every container and image of the app's releases: best effort, the
  * count of what could not be removed goes to *left. */
 static void
-apps_remove_docker(struct state *st, struct docker *d, const char *app,
+apps_remove_docker(struct state *st, struct sched *d, const char *app,
     const struct state_release *rels, size_t n, int *left)
 {
-	char tag[96], label[64];
-	size_t i;
-	int rc;
+	struct sched_entry *left_over = NULL;
+	size_t i, nleft = 0;
 
-	for (i = 0; i < n; i++) {
-		if (rels[i].container[0] != '\0') {
-			rc = docker_container_remove(d, rels[i].container);
-			if (rc == -1)
-				(*left)++;
-		}
+	for (i = 0; i < n; i++)
 		if (procs_stop_release(st, d, app, rels[i].number) == -1)
 			(*left)++;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(
-		    tag, sizeof tag, "minpaas/%s:v%u", app, rels[i].number);
-		docker_image_remove(d, tag);
-	}
-	snprintf(label, sizeof label, "minpaas.app=%s", app);
-	docker_image_prune(d, label);
+	/* every process of the app this instance has, recorded on a release
+	 * or not (a deploy killed half-way leaves one unrecorded) */
+	if (sched_list(d, app, &left_over, &nleft) == -1)
+		(*left)++;
+	for (i = 0; i < nleft; i++)
+		if (sched_remove(d, left_over[i].id) == -1)
+			(*left)++;
+	free(left_over);
+	for (i = 0; i < n; i++)
+		sched_image_remove(d, app, rels[i].number);
+	sched_image_prune(d, app);
 }
 
 int
@@ -414,7 +411,7 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 	struct state_release *rels = NULL;
 	struct state_route stopped;
 	struct state_app app;
-	struct docker *d = NULL;
+	struct sched *d = NULL;
 	const char *name = NULL, *confirm = NULL;
 	char lock[HOME_MAXPATH];
 	size_t n = 0;
@@ -451,7 +448,7 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 		    app.name);
 	}
 
-	if (docker_open(&d, NULL) == -1)
+	if (sched_open(&d, ctx->st) == -1)
 		return cmd_fail(1, "nothing was removed: %s", err_msg());
 	if ((fd = cmd_app_lock(app.name)) == -1)
 		goto out;
@@ -468,8 +465,9 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 	if (left > 0)
 		DETAIL(stdout,
 		    "%d container%s could not be removed (see `docker ps -a "
-		    "--filter label=minpaas.app=%s`)",
-		    left, left == 1 ? "" : "s", app.name);
+		    "--filter label=minpaas.instance=%s --filter "
+		    "label=minpaas.app=%s`)",
+		    left, left == 1 ? "" : "s", sched_instance(d), app.name);
 	else
 		DETAIL(stdout, "containers and images removed");
 	if (apps_remove_repo(app.name) == -1) {
@@ -491,6 +489,6 @@ out:
 	free(rels);
 	if (fd != -1)
 		close(fd);
-	docker_close(d);
+	sched_close(d);
 	return status;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/docker.h"
+#include "builder/sched.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
 #include "common/progress.h"
@@ -90,7 +90,7 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	char next[sizeof id];
 	struct logs_out o = {0};
 	struct state_app app;
-	struct docker *d = NULL;
+	struct sched *d = NULL;
 	const char *name = NULL;
 	uint32_t number, nextnum;
 	sigset_t set;
@@ -124,7 +124,7 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(1, "%s", err_msg());
 	if (id[0] == '\0')
 		return cmd_fail(1, "%s has no running release yet", app.name);
-	if (docker_open(&d, NULL) == -1)
+	if (sched_open(&d, ctx->st) == -1)
 		return cmd_fail(1, "%s", err_msg());
 
 	/* the client going away must end a follow at once */
@@ -137,7 +137,7 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 
 	fflush(stdout);
 	for (;;) {
-		rc = docker_container_logs(d, id, tail, follow, logs_write, &o);
+		rc = sched_logs(d, id, tail, follow, logs_write, &o);
 		if (o.broken) {
 			status = 0;
 			break;
@@ -145,7 +145,7 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		if (!follow) {
 			if (rc != 0) {
 				cmd_fail(1, "%s",
-				    rc == DOCKER_NOTFOUND
+				    rc == SCHED_NOTFOUND
 				        ? "the app's container is gone"
 				        : err_msg());
 				break;
@@ -166,10 +166,9 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 			if (rc == 0 && next[0] != '\0' && strcmp(next, id) != 0)
 				break;
 			if (rc == 0 && next[0] != '\0') {
-				struct docker_state ds;
+				struct sched_status ds;
 
-				if (docker_container_inspect(d, id, &ds) == 0 &&
-				    ds.running)
+				if (sched_status(d, id, &ds) == 0 && ds.running)
 					break;
 			}
 			logs_sleep_ms(LOGS_RECHECK_MS);
@@ -184,7 +183,7 @@ cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 			tail = 0; /* the same container again: what is new */
 	}
 out:
-	docker_close(d);
+	sched_close(d);
 	return status;
 badcount:
 	return cmd_fail(

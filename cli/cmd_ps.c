@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/docker.h"
 #include "builder/release.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
@@ -61,19 +60,19 @@ cmd_ago(int64_t t, char *out, size_t len)
 
 /* Fills p's state from Docker. */
 static void
-ps_inspect(struct docker *d, struct cmd_proc *p)
+ps_inspect(struct sched *d, struct cmd_proc *p)
 {
-	struct docker_state ds;
+	struct sched_status ds;
 	int rc;
 
 	if (p->container[0] == '\0') {
 		snprintf(p->state, sizeof p->state, "missing");
 		return;
 	}
-	rc = docker_container_inspect(d, p->container, &ds);
+	rc = sched_status(d, p->container, &ds);
 	if (rc != 0) {
 		snprintf(p->state, sizeof p->state, "%s",
-		    rc == DOCKER_NOTFOUND ? "missing" : "unknown");
+		    rc == SCHED_NOTFOUND ? "missing" : "unknown");
 		return;
 	}
 	snprintf(p->state, sizeof p->state, "%s",
@@ -100,7 +99,7 @@ cmd_ps_list(struct state *st, const struct state_app *app,
 {
 	struct state_release rel;
 	struct cmd_proc *procs;
-	struct docker *d = NULL;
+	struct sched *d = NULL;
 	char *text = NULL, *line, *save = NULL, *t1, *t2;
 	size_t cnt = 0, len, i;
 	int rc;
@@ -141,13 +140,13 @@ cmd_ps_list(struct state *st, const struct state_app *app,
 		cnt++;
 	}
 	free(text);
-	if (docker_open(&d, NULL) == -1) {
+	if (sched_open(&d, st) == -1) {
 		free(procs);
 		return -1;
 	}
 	for (i = 0; i < cnt; i++)
 		ps_inspect(d, &procs[i]);
-	docker_close(d);
+	sched_close(d);
 	procs[0].answering =
 	    strcmp(procs[0].state, "running") == 0 && ps_probe(rel.port);
 	*out = procs;
@@ -264,7 +263,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_proc *procs = NULL;
 	struct state_route route;
 	struct state_app app;
-	struct docker *d = NULL;
+	struct sched *d = NULL;
 	size_t i, n = 0;
 	int rc, fd, stopped, status = 1;
 
@@ -286,15 +285,14 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	DETAIL(stdout, "routes answer 503 while it is stopped");
-	if (docker_open(&d, NULL) == -1) {
+	if (sched_open(&d, ctx->st) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (procs[i].container[0] == '\0')
 			continue;
-		rc = docker_container_stop(
-		    d, procs[i].container, RELEASE_STOP_GRACE);
+		rc = sched_stop(d, procs[i].container, RELEASE_STOP_GRACE);
 		if (rc == -1) {
 			cmd_fail(
 			    1, "cannot stop %s: %s", procs[i].type, err_msg());
@@ -307,7 +305,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 out:
 	fflush(stdout);
 	free(procs);
-	docker_close(d);
+	sched_close(d);
 	close(fd);
 	return status;
 }

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/docker.h"
 #include "builder/procs.h"
 #include "builder/release.h"
 #include "cli/cmd_int.h"
@@ -109,7 +108,7 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 {
 	struct state_release src, rel;
 	struct state_app cur;
-	struct docker *d = NULL;
+	struct sched *d = NULL;
 	int rc, status = 1;
 
 	rc = state_release_get(ctx->st, app, from, &src);
@@ -136,7 +135,7 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 		return cmd_fail(1, "cannot record the release: %s", err_msg());
 	if (number)
 		*number = rel.number;
-	if (docker_open(&d, NULL) == -1) {
+	if (sched_open(&d, ctx->st) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		rel.finished = (int64_t)time(NULL);
 		state_release_move(ctx->st, &rel, STATE_REL_FAILED);
@@ -160,7 +159,7 @@ cmd_release_from(struct cmd_ctx *ctx, const char *app, uint32_t from,
 	status = 0;
 out:
 	fflush(stdout);
-	docker_close(d);
+	sched_close(d);
 	return status;
 }
 

@@ -116,6 +116,7 @@ cmd_up(int argc, char **argv)
 	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
 	const char *domain = "localhost", *bind = "0.0.0.0";
 	char sshd[PATH_MAX], router[PATH_MAX];
+	char instance[STATE_INSTANCE_LEN + 1];
 	struct state *st;
 	int c;
 
@@ -155,7 +156,8 @@ cmd_up(int argc, char **argv)
 	if (state_open(&st, home_dir()) == -1 ||
 	    state_meta_set(st, "domain", domain) == -1 ||
 	    state_meta_set(st, "http_port", http_port) == -1 ||
-	    state_meta_set(st, "ssh_port", ssh_port) == -1) {
+	    state_meta_set(st, "ssh_port", ssh_port) == -1 ||
+	    state_instance(st, instance, sizeof instance) == -1) {
 		log_error("%s", err_msg());
 		state_close(st);
 		return 1;
@@ -178,15 +180,15 @@ cmd_up(int argc, char **argv)
 	    {.name = "minpaas-router", .argv = router_argv},
 	};
 	fprintf(stderr,
-	    "-----> minpaas is up (MINPAAS_HOME=%s)\n"
+	    "-----> minpaas is up (MINPAAS_HOME=%s, instance %s)\n"
 	    "       SSH  on %s:%s   (git push, commands)\n"
 	    "       HTTP on %s:%s   (apps at http://<app>.%s:%s/)\n"
 	    "       Deploy:  git remote add minpaas "
 	    "ssh://git@localhost:%s/<app>\n"
 	    "                git push minpaas main\n"
 	    "       Add a key: minpaas keys:add NAME < ~/.ssh/id_ed25519.pub\n",
-	    home_dir(), bind, ssh_port, bind, http_port, domain, http_port,
-	    ssh_port);
+	    home_dir(), instance, bind, ssh_port, bind, http_port, domain,
+	    http_port, ssh_port);
 	if (sup_run(kids, sizeof kids / sizeof kids[0]) == -1) {
 		log_error("%s", err_msg());
 		return 1;

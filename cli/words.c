@@ -74,7 +74,8 @@ cmd_split(const char *line, int *argcp, char ***argvp)
 			continue;
 		}
 		if (c == '\\' && p[1] == '\n') {
-			/* a line continuation: neither starts nor ends a word */
+			/* a line continuation: neither starts nor ends a word
+			 */
 			p++;
 			continue;
 		}

@@ -16,7 +16,6 @@
 
 #include <git2.h>
 
-#include "builder/docker.h"
 #include "builder/procs.h"
 #include "builder/release.h"
 #include "common/err.h"
@@ -238,27 +237,20 @@ build_args(const struct state_env *env, const char **args, size_t max)
 }
 
 static int
-build(struct push *p, struct source *src, const struct runtime_result *rr,
-    char *image, size_t imagelen)
+build(struct push *p, struct sched *s, struct source *src,
+    const struct runtime_result *rr, char *image, size_t imagelen)
 {
 	struct gittar_file df = {"Dockerfile", rr->dockerfile,
 	    rr->dockerfile ? strlen(rr->dockerfile) : 0};
-	struct docker_build_opts opts;
+	struct sched_build_opts opts;
 	struct state_env env = {0, NULL};
 	const char *args[PUSH_MAXBUILDARGS];
-	char lapp[64], lrel[32];
-	const char *labels[3] = {lapp, lrel, NULL};
-	struct docker *d = NULL;
 	struct gittar *tar = NULL;
-	docker_read_fn read;
+	sched_read_fn read;
 	void *rarg;
 	const char *ctxerr;
-	char tag[64];
 	int rc = -1;
 
-	snprintf(tag, sizeof tag, "minpaas/%s:v%u", p->ctx->app, p->rel.number);
-	snprintf(lapp, sizeof lapp, "minpaas.app=%s", p->ctx->app);
-	snprintf(lrel, sizeof lrel, "minpaas.release=%u", p->rel.number);
 	args[0] = NULL;
 	if (rr->dockerfile != NULL &&
 	    state_env_get(p->st, p->ctx->app, &env) == 0)
@@ -284,17 +276,12 @@ build(struct push *p, struct source *src, const struct runtime_result *rr,
 		DETAIL(p, "build context: %.1f KiB",
 		    (double)gittar_size(tar) / 1024.0);
 	}
-	if (docker_open(&d, NULL) == -1) {
-		FAIL(p, "Build failed: %s", err_msg());
-		goto out;
-	}
 	memset(&opts, 0, sizeof opts);
 	opts.buildargs = args;
-	opts.labels = labels;
 	opts.timeout = build_timeout();
 	opts.cancel = p->ctx->cancel;
-	rc = docker_build_ex(
-	    d, tag, &opts, read, rarg, buildout_line, &p->bo, image, imagelen);
+	rc = sched_build(s, p->ctx->app, p->rel.number, &opts, read, rarg,
+	    buildout_line, &p->bo, image, imagelen);
 	buildout_flush(&p->bo);
 	if (rc == -1) {
 		ctxerr = src->tar ? tarsrc_error(src->tar) : gittar_error(tar);
@@ -316,7 +303,6 @@ build(struct push *p, struct source *src, const struct runtime_result *rr,
 out:
 	state_env_release(&env);
 	gittar_free(tar);
-	docker_close(d);
 	return rc;
 }
 
@@ -347,16 +333,16 @@ image_kept(const char *image, const struct state_release *keep, size_t n)
  * After a successful deploy: the images of releases older than the last
  * PUSH_KEEP_IMAGES are removed (never one that a kept release uses, never
  * an image minpaas did not build), then the app's dangling build images.
- * Only this app's: while another app builds, its newest step is a dangling
- * image with that app's label, and pruning it fails that build ("failed to
- * get digest", "No such image"). This app's own builds wait for its lock.
+ * Only this app's of this instance: while another app builds, its newest
+ * step is a dangling image with that app's label, and pruning it fails that
+ * build ("failed to get digest", "No such image"). This app's own builds
+ * wait for its lock.
  */
 static void
-collect_images(struct push *p, struct docker *d)
+collect_images(struct push *p, struct sched *s)
 {
 	struct state_release *rels = NULL;
 	size_t i, n, nkeep;
-	char tag[96], label[64];
 	int removed = 0;
 
 	if (state_release_list(p->st, p->ctx->app, &rels, &n) == -1)
@@ -367,17 +353,14 @@ collect_images(struct push *p, struct docker *d)
 		    image_kept(rels[i].image, rels, nkeep) ||
 		    rels[i].number == p->app.release)
 			continue;
-		snprintf(tag, sizeof tag, "minpaas/%s:v%u", p->ctx->app,
-		    rels[i].number);
-		if (docker_image_remove(d, tag) == 0)
+		if (sched_image_remove(s, p->ctx->app, rels[i].number) == 0)
 			removed++;
 	}
 	free(rels);
 	if (removed > 0)
 		DETAIL(p, "removed the images of %d old release%s", removed,
 		    removed == 1 ? "" : "s");
-	snprintf(label, sizeof label, "minpaas.app=%s", p->ctx->app);
-	docker_image_prune(d, label);
+	sched_image_prune(s, p->ctx->app);
 }
 
 /*
@@ -423,7 +406,7 @@ deploy(struct push *p, struct source *src)
 {
 	struct runtime_tree rt = {tree_exists, tree_read, NULL};
 	struct runtime_result rr;
-	struct docker *d = NULL;
+	struct sched *s = NULL;
 	char image[sizeof((struct state_release *)0)->image];
 	uint32_t previous = p->app.release;
 	int rc = -1;
@@ -465,6 +448,11 @@ deploy(struct push *p, struct source *src)
 		p->rel.number = 0;
 		goto fail_state;
 	}
+	if (sched_open(&s, p->st) == -1) {
+		FAIL(p, "%s", err_msg());
+		snprintf(p->reason, sizeof p->reason, "Docker is unreachable");
+		goto out;
+	}
 	if (src->image != NULL) {
 		STEP(p, "Deploying image %s as %s v%u", src->image, p->ctx->app,
 		    p->rel.number);
@@ -475,7 +463,7 @@ deploy(struct push *p, struct source *src)
 			    p->rel.number, src->commit);
 		else
 			STEP(p, "Building %s v%u", p->ctx->app, p->rel.number);
-		if (build(p, src, &rr, image, sizeof image) == -1) {
+		if (build(p, s, src, &rr, image, sizeof image) == -1) {
 			snprintf(p->reason, sizeof p->reason, "build failed");
 			goto out;
 		}
@@ -484,17 +472,12 @@ deploy(struct push *p, struct source *src)
 	snprintf(p->rel.image, sizeof p->rel.image, "%s", image);
 	if (state_release_move(p->st, &p->rel, STATE_REL_DEPLOYING) != 0)
 		goto fail_state;
-	if (docker_open(&d, NULL) == -1) {
-		FAIL(p, "%s", err_msg());
-		snprintf(p->reason, sizeof p->reason, "Docker is unreachable");
-		goto out;
-	}
-	if (src->image != NULL && docker_image_exists(d, image) != 0) {
+	if (src->image != NULL && sched_image_exists(s, image) != 0) {
 		FAIL(p, "no image '%s' on this host", image);
 		snprintf(p->reason, sizeof p->reason, "no such image");
 		goto out;
 	}
-	if (release_deploy(p->st, d, &p->rel, p->ctx->out) == -1) {
+	if (release_deploy(p->st, s, &p->rel, p->ctx->out) == -1) {
 		fflush(p->ctx->out);
 		snprintf(p->reason, sizeof p->reason, "v%u did not start",
 		    p->rel.number);
@@ -505,16 +488,16 @@ deploy(struct push *p, struct source *src)
 	 * previous release's stop. A failure here leaves web serving. */
 	if (rr.nprocs > 0) {
 		STEP(p, "Starting processes");
-		if (procs_start(p->st, d, &p->rel, rr.procs, rr.nprocs,
+		if (procs_start(p->st, s, &p->rel, rr.procs, rr.nprocs,
 		        p->ctx->out) == -1)
 			FAIL(p, "%s", err_msg());
 	}
 	if (previous != 0 && previous != p->rel.number &&
-	    procs_stop_release(p->st, d, p->ctx->app, previous) == -1)
+	    procs_stop_release(p->st, s, p->ctx->app, previous) == -1)
 		FAIL(p, "cannot stop the processes of v%u: %s", previous,
 		    err_msg());
 	if (state_app_get(p->st, p->ctx->app, &p->app) == 0)
-		collect_images(p, d);
+		collect_images(p, s);
 	rc = 0;
 	goto out;
 fail_state:
@@ -522,7 +505,7 @@ fail_state:
 	snprintf(p->reason, sizeof p->reason, "minpaas could not record it");
 out:
 	keep_log(p);
-	docker_close(d);
+	sched_close(s);
 	runtime_result_release(&rr);
 	return rc;
 }

@@ -261,6 +261,12 @@ minpaas_stop() {
 	wait "$MINPAAS_PID" 2>/dev/null
 }
 
+# The instance id of this run's minpaas, read from a container of APP.
+mp_instance() {
+	docker ps -a --filter "label=minpaas.app=$1" \
+		--format '{{.Label "minpaas.instance"}}' | head -n 1
+}
+
 # ssh to minpaas as the test key: mp_ssh apps
 mp_ssh() {
 	$GIT_SSH_COMMAND -p "$SSH_PORT" git@127.0.0.1 "$@"

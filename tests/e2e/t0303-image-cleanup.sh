@@ -18,7 +18,8 @@ test_expect_success 'seven releases leave the images of the last five' '
 		git add Dockerfile && git commit -qm "v$i" &&
 		git push -q minpaas main || exit 1
 	done &&
-	docker images --format "{{.Tag}}" "minpaas/$APP" | sort >tags &&
+	docker images --filter "label=minpaas.app=$APP" --format "{{.Tag}}" |
+		grep -v "<none>" | sort >tags &&
 	printf "v3\nv4\nv5\nv6\nv7\n" >expect &&
 	test_cmp expect tags
 '
@@ -30,15 +31,20 @@ test_expect_success 'a rollback to the oldest kept release still works' '
 '
 
 # A dangling image with another app's label is what a build of that app
-# running at the same time has as its newest step.
-test_expect_success 'a deploy prunes its own dangling images, not another app'"'"'s' '
-	mine=$(printf "FROM %s\nLABEL minpaas.app=%s\n" "$STACK" "$APP" | docker build -q -) &&
+# running at the same time has as its newest step; one of another instance
+# with the same app name is that instance's.
+test_expect_success 'a deploy prunes its own dangling images, not another app'"'"'s or instance'"'"'s' '
+	inst=$(mp_instance "$APP") && test -n "$inst" &&
+	mine=$(printf "FROM %s\nLABEL minpaas.instance=%s minpaas.app=%s\n" "$STACK" "$inst" "$APP" | docker build -q -) &&
 	test_when_finished "docker rmi -f $mine >/dev/null 2>&1 || :" &&
-	theirs=$(printf "FROM %s\nLABEL minpaas.app=%s\n" "$STACK" "$(app_name bystander)" | docker build -q -) &&
+	theirs=$(printf "FROM %s\nLABEL minpaas.instance=%s minpaas.app=%s\n" "$STACK" "$inst" "$(app_name bystander)" | docker build -q -) &&
 	test_when_finished "docker rmi -f $theirs >/dev/null" &&
+	other=$(printf "FROM %s\nLABEL minpaas.instance=0ther000 minpaas.app=%s\n" "$STACK" "$APP" | docker build -q -) &&
+	test_when_finished "docker rmi -f $other >/dev/null" &&
 	cd app && echo "RUN echo build 8 >/build" >>Dockerfile && git commit -qam v8 &&
 	git push -q minpaas main &&
 	docker image inspect "$theirs" >/dev/null &&
+	docker image inspect "$other" >/dev/null &&
 	test_must_fail docker image inspect "$mine" >/dev/null 2>&1
 '
 

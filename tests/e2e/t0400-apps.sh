@@ -188,7 +188,7 @@ test_expect_success 'apps:destroy --confirm removes containers, images, reposito
 	test ! -e "$MINPAAS_HOME/repos/$APP.git" &&
 	sleep 3 &&
 	test -z "$(docker ps -aq --filter "label=minpaas.app=$APP")" &&
-	test -z "$(docker images -q "minpaas/$APP")" &&
+	test -z "$(docker images -q --filter "label=minpaas.app=$APP")" &&
 	test "$(status apps:info "$APP")" = 1 && grep -q "does not exist" err &&
 	mp_ssh domains:add "$OTHER" "$DOM" >/dev/null
 '
