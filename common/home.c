@@ -124,3 +124,21 @@ home_lock_app(const char *app, void (*waiting)(void *), void *arg)
 	}
 	return fd;
 }
+
+int
+home_trylock_app(const char *app)
+{
+	char path[HOME_MAXPATH];
+	int fd;
+
+	if (home_path(path, sizeof path, "locks/%s.lock", app) == -1)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
+		return err_set("cannot open '%s': %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	close(fd);
+	if (errno == EWOULDBLOCK)
+		return HOME_LOCK_BUSY;
+	return err_set("cannot lock '%s': %s", path, strerror(errno));
+}

@@ -38,4 +38,9 @@ int app_name_valid(const char *name);
  */
 int home_lock_app(const char *app, void (*waiting)(void *), void *arg);
 
+/* home_lock_app without waiting: the fd, HOME_LOCK_BUSY when another
+ * process holds the lock (a deploy of the app runs), or -1 with err_set(). */
+#define HOME_LOCK_BUSY (-2)
+int home_trylock_app(const char *app);
+
 #endif

@@ -2,9 +2,10 @@
  * hooks/main.c: minpaas-hook, run by `git receive-pack` as the repository's
  * hooks/post-receive (cwd = the bare repository). Reads the "<old> <new>
  * <ref>" lines, hands them to push_run, and records the outcome in
- * $MINPAAS_RESULT ("ok" or "failed") for minpaas-sshd, which turns a failed
- * deploy into a failed `git push`. Its stdout and stderr reach the pusher
- * as "remote: ..." lines.
+ * $MINPAAS_RESULT for minpaas-sshd, which turns a failed deploy into a
+ * failed `git push`: "started" as it begins, "ok" or "failed" when it ends,
+ * so a hook killed on the way leaves "started" (an interrupted deploy). Its
+ * stdout and stderr reach the pusher as "remote: ..." lines.
  *
  * The same binary deploys from other sources, for the commands that
  * minpaas-sshd runs with the SSH channel as stdin/stdout/stderr:
@@ -149,6 +150,7 @@ main(int argc, char **argv)
 		return run_mode(&ctx, argc, argv);
 	if (argc != 1)
 		return usage();
+	write_result("started");
 	ctx.app = getenv("MINPAAS_APP");
 	if (ctx.app == NULL || !app_name_valid(ctx.app)) {
 		FAIL(stdout,

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "builder/recover.h"
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/home.h"
@@ -727,24 +729,106 @@ fail:
 
 /* --- finishing ---------------------------------------------------------- */
 
-/* 1 when the hook wrote "failed" into $MINPAAS_RESULT. */
-static int
-sess_push_failed(struct sess *s)
+/* What the hook wrote into $MINPAAS_RESULT: it writes "started" first and
+ * "ok" or "failed" when it ends, so "started" means it never ended. */
+enum sess_result {
+	SESS_RESULT_NONE,
+	SESS_RESULT_OK,
+	SESS_RESULT_FAILED,
+	SESS_RESULT_INTERRUPTED
+};
+
+static enum sess_result
+sess_push_result(struct sess *s)
 {
 	char buf[16];
 	ssize_t n;
 	int fd;
 
 	if (s->result[0] == '\0')
-		return 0;
+		return SESS_RESULT_NONE;
 	if ((fd = open(s->result, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0; /* no deploy ran (another branch, nothing pushed) */
+		return SESS_RESULT_NONE; /* the hook did not run: no update */
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return SESS_RESULT_INTERRUPTED;
 	buf[n] = '\0';
-	return strncmp(buf, "failed", 6) == 0;
+	if (strncmp(buf, "ok", 2) == 0)
+		return SESS_RESULT_OK;
+	if (strncmp(buf, "failed", 6) == 0)
+		return SESS_RESULT_FAILED;
+	return SESS_RESULT_INTERRUPTED;
+}
+
+/* One " !     " line to the client's stderr, and to the log. */
+static void __attribute__((format(printf, 2, 3)))
+sess_fail_line(struct sess *s, const char *fmt, ...)
+{
+	char msg[ERR_MAXLEN], line[ERR_MAXLEN + 16];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	n = snprintf(line, sizeof line, PROGRESS_FAIL "%s\n", msg);
+	if (n > (int)sizeof line - 1)
+		n = (int)sizeof line - 1;
+	log_info("session %d: %s", s->id, msg);
+	ssh_channel_write_stderr(s->chan, line, (uint32_t)n);
+}
+
+/*
+ * The hook ended without a result (killed): says so, and when no other
+ * deploy of the app has started since, marks what it left failed and puts
+ * the branch back (builder/recover.h); the reconciler removes its
+ * containers.
+ */
+static void
+sess_push_interrupted(struct sess *s)
+{
+	struct recover_result r;
+	struct state *st = NULL;
+	int fd, rc;
+
+	sess_fail_line(s,
+	    "The deploy of %s was interrupted: it ended before "
+	    "it finished",
+	    s->git.app);
+	fd = home_trylock_app(s->git.app);
+	if (fd == HOME_LOCK_BUSY) {
+		sess_fail_line(s,
+		    "another deploy of %s runs now; minpaas "
+		    "cleans up after this one",
+		    s->git.app);
+		return;
+	}
+	if (fd == -1 || state_open(&st, home_dir()) == -1 ||
+	    (rc = recover_app(st, s->git.app, &r)) == -1) {
+		sess_fail_line(s, "cannot clean up after it: %s", err_msg());
+		goto out;
+	}
+	if (rc == STATE_NOTFOUND)
+		goto out;
+	if (r.nfailed > 0 && r.live != 0)
+		sess_fail_line(s, "v%u marked failed; v%u keeps serving",
+		    r.failed, r.live);
+	else if (r.nfailed > 0)
+		sess_fail_line(
+		    s, "v%u marked failed; nothing was deployed", r.failed);
+	else if (r.live != 0)
+		sess_fail_line(s,
+		    "v%u is live; minpaas stops what the deploy left running",
+		    r.live);
+	if (r.branch_reset)
+		sess_fail_line(s,
+		    "branch '%s' put back, so pushing the same commit retries",
+		    r.branch);
+out:
+	state_close(st);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void
@@ -759,10 +843,14 @@ sess_send_exit(struct sess *s)
 			sig = WTERMSIG(s->wstatus);
 		if (s->kind == SESS_PUSH) {
 			/* git push must fail when the deploy failed. */
-			if (sig != 0 || status != 0)
+			enum sess_result r = sess_push_result(s);
+
+			if (r == SESS_RESULT_INTERRUPTED) {
+				sess_push_interrupted(s);
 				status = 1, sig = 0;
-			else if (sess_push_failed(s))
-				status = 1;
+			} else if (sig != 0 || status != 0 ||
+			           r == SESS_RESULT_FAILED)
+				status = 1, sig = 0;
 		} else if (s->kind == SESS_FETCH && sig != 0) {
 			status = 1, sig = 0;
 		}
