@@ -35,10 +35,12 @@ LIB_SRC  = $(wildcard common/*.c state/*.c builder/*.c runtimes/*.c) \
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/runtime_files.o
 LIB      = $(B)/libminpaas.a
 
-BINS     = $(B)/minpaas $(B)/minpaas-sshd $(B)/minpaas-hook $(B)/minpaas-router
+BINS     = $(B)/minpaas $(B)/minpaas-sshd $(B)/minpaas-hook $(B)/minpaas-router \
+           $(B)/minpaas-reconciler
 SSHD_SRC = $(wildcard sshd/*.c)
 HOOK_SRC = $(wildcard hooks/*.c)
 ROUTER_SRC = $(wildcard router/*.c)
+RECONCILER_SRC = $(wildcard reconciler/*.c)
 CLI_SRC  = cli/main.c
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -74,6 +76,8 @@ $(B)/minpaas-sshd: $(SSHD_SRC:%.c=$(B)/%.o) $(LIB)
 $(B)/minpaas-hook: $(HOOK_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/minpaas-router: $(ROUTER_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/minpaas-reconciler: $(RECONCILER_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Router test and benchmark helpers: a route writer and a tiny backend.

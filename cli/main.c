@@ -1,7 +1,8 @@
 /*
- * cli/main.c: the `minpaas` admin command. `minpaas up` starts the SSH server
- * and the router in the foreground under a supervisor (cli/supervise.c)
- * that restarts either when it dies and stops both on SIGINT/SIGTERM; any
+ * cli/main.c: the `minpaas` admin command. `minpaas up` starts the SSH
+ * server, the router and the reconciler in the foreground under a
+ * supervisor (cli/supervise.c) that restarts any of them when it dies and
+ * stops them all on SIGINT/SIGTERM; any
  * other word runs that command locally with an admin's rights
  * (`minpaas keys:add alice < key.pub`, `minpaas apps`).
  */
@@ -115,7 +116,7 @@ cmd_up(int argc, char **argv)
 	};
 	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
 	const char *domain = "localhost", *bind = "0.0.0.0";
-	char sshd[PATH_MAX], router[PATH_MAX];
+	char sshd[PATH_MAX], router[PATH_MAX], reconciler[PATH_MAX];
 	char instance[STATE_INSTANCE_LEN + 1];
 	struct state *st;
 	int c;
@@ -148,7 +149,9 @@ cmd_up(int argc, char **argv)
 	}
 	if (home_prepare() == -1 || sup_lock() == -1 ||
 	    sibling(sshd, sizeof sshd, "minpaas-sshd") == -1 ||
-	    sibling(router, sizeof router, "minpaas-router") == -1) {
+	    sibling(router, sizeof router, "minpaas-router") == -1 ||
+	    sibling(reconciler, sizeof reconciler, "minpaas-reconciler") ==
+	        -1) {
 		log_error("%s", err_msg());
 		return 1;
 	}
@@ -175,9 +178,11 @@ cmd_up(int argc, char **argv)
 	char *router_argv[] = {router, "--port", (char *)http_port, "--bind",
 	    (char *)bind, trusted ? "--trusted-proxies" : NULL, (char *)trusted,
 	    NULL};
+	char *reconciler_argv[] = {reconciler, NULL};
 	struct sup_child kids[] = {
 	    {.name = "minpaas-sshd", .argv = sshd_argv},
 	    {.name = "minpaas-router", .argv = router_argv},
+	    {.name = "minpaas-reconciler", .argv = reconciler_argv},
 	};
 	fprintf(stderr,
 	    "-----> minpaas is up (MINPAAS_HOME=%s, instance %s)\n"

@@ -388,6 +388,58 @@ state_port_free(struct state *st, uint16_t port)
 	return state_del_one(st, DB_PORTS, key, 2);
 }
 
+int
+state_port_list(struct state *st, struct state_port **out, size_t *n)
+{
+	struct state_port *ports = NULL, *grown;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (state_txn_begin(st, 0, &txn) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_PORTS], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return state_lmdb_error(rc, "cursor");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 2)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((grown = realloc(ports, cap * sizeof *ports)) ==
+			    NULL) {
+				rc = err_set("out of memory");
+				break;
+			}
+			ports = grown;
+		}
+		ports[cnt].port =
+		    (uint16_t)(((unsigned char *)k.mv_data)[0] << 8 |
+		               ((unsigned char *)k.mv_data)[1]);
+		snprintf(ports[cnt].app, sizeof ports[cnt].app, "%.*s",
+		    (int)(v.mv_size < sizeof ports[cnt].app
+		              ? v.mv_size
+		              : sizeof ports[cnt].app - 1),
+		    (const char *)v.mv_data);
+		cnt++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != MDB_NOTFOUND) {
+		free(ports);
+		return rc == -1 ? -1 : state_lmdb_error(rc, "cursor");
+	}
+	*out = ports;
+	*n = cnt;
+	return 0;
+}
+
 /* --- the router's reader -------------------------------------------------- */
 
 struct state_reader {

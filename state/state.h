@@ -214,6 +214,13 @@ int state_access_list(
 /* Takes the lowest free port in [STATE_PORT_MIN, STATE_PORT_MAX] for app. */
 int state_port_alloc(struct state *st, const char *app, uint16_t *port);
 int state_port_free(struct state *st, uint16_t port);
+struct state_port {
+	uint16_t port;
+	char app[32];
+};
+/* Every port taken from the pool, in order, with the app it went to
+ * (*out: free it). */
+int state_port_list(struct state *st, struct state_port **out, size_t *n);
 
 /* --- meta: small settings shared by the processes (domain, ports) -------- */
 /* Copies the value NUL-terminated into out (truncating to outlen - 1). */
