@@ -28,9 +28,10 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(WERROR) $(SANFLAGS) -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lpthread
 LDFLAGS += $(SANFLAGS)
 
-# The library every binary links: shared helpers, state, Docker client,
-# release logic, runtime detection and the command table (cli/ but main.c).
-LIB_SRC  = $(wildcard common/*.c state/*.c builder/*.c runtimes/*.c) \
+# The library every binary links: shared helpers, state, the app rules,
+# Docker client, release logic, runtime detection and the command table
+# (cli/ but main.c).
+LIB_SRC  = $(wildcard common/*.c state/*.c apps/*.c builder/*.c runtimes/*.c) \
            $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/runtime_files.o
 LIB      = $(B)/libminpaas.a

@@ -115,7 +115,7 @@ cmd_up(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
-	const char *domain = "localhost", *bind = "0.0.0.0";
+	const char *domain = STATE_DOMAIN, *bind = "0.0.0.0";
 	char sshd[PATH_MAX], router[PATH_MAX], reconciler[PATH_MAX];
 	char instance[STATE_INSTANCE_LEN + 1];
 	struct state *st;

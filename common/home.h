@@ -27,7 +27,9 @@ int home_path(char *out, size_t outlen, const char *fmt, ...)
 /* mkdir -p for <home>, state/, repos/, locks/; 0 or -1 with err_set(). */
 int home_prepare(void);
 
-/* 1 when name matches ^[a-z][a-z0-9-]{0,29}$, else 0. */
+/* 1 when name matches ^[a-z][a-z0-9-]{0,29}$, else 0: safe as one path
+ * component here. Parsers of outside input check it early; apps_create
+ * (apps/) is where a new app's name must pass it. */
 int app_name_valid(const char *name);
 
 /*

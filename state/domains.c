@@ -4,10 +4,12 @@
  * the routes db, which is what the router reads.
  *
  * Guarantees: a hostname is never held by two apps, nor equal to the
- * generated name "<app>.<domain>" of an existing app; adding a domain makes
- * it answer at once with the app's current upstreams (or its stopped state);
- * every swap (state_release_activate) rewrites the app's custom-domain
- * routes in the same write as its generated one.
+ * generated name "<app>.<domain>" of an existing app (state_domain_add
+ * checks the apps, state_app_create the domains, each inside its write);
+ * the default domain (STATE_DOMAIN) is applied in one place; adding a
+ * domain makes it answer at once with the app's current upstreams (or its
+ * stopped state); every swap (state_release_activate) rewrites the app's
+ * custom-domain routes in the same write as its generated one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,68 @@ copy_out(char *out, size_t outlen, const void *data, size_t n)
 	out[n] = '\0';
 }
 
+/* The platform domain inside txn into out: meta "domain", or STATE_DOMAIN
+ * when it is unset or empty. The one place that default is applied. */
+static int
+domain_txn(MDB_txn *txn, struct state *st, char *out, size_t outlen)
+{
+	MDB_val k = {6, "domain"}, v;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 0))
+		copy_out(out, outlen, STATE_DOMAIN, strlen(STATE_DOMAIN));
+	else if (rc != 0)
+		return state_lmdb_error(rc, "get");
+	else
+		copy_out(out, outlen, v.mv_data, v.mv_size);
+	return 0;
+}
+
+int
+state_app_host_txn(
+    MDB_txn *txn, struct state *st, const char *app, char *host, size_t len)
+{
+	char domain[STATE_MAXHOST + 1];
+
+	if (domain_txn(txn, st, domain, sizeof domain) == -1)
+		return -1;
+	if ((size_t)snprintf(host, len, "%s.%s", app, domain) >= len)
+		return err_set("host name %s.%s is too long", app, domain);
+	return 0;
+}
+
+int
+state_app_host(struct state *st, const char *app, char *host, size_t len)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (state_txn_begin(st, 0, &txn) == -1)
+		return -1;
+	rc = state_app_host_txn(txn, st, app, host, len);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+state_host_free_txn(MDB_txn *txn, struct state *st, const char *host)
+{
+	static const int dbs[] = {DB_DOMAINS, DB_ROUTES};
+	MDB_val k = {strlen(host), (void *)host}, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+		rc = mdb_get(txn, st->dbi[dbs[i]], &k, &v);
+		if (rc == 0)
+			return STATE_TAKEN;
+		if (rc != MDB_NOTFOUND)
+			return state_lmdb_error(rc, "get");
+	}
+	return 0;
+}
+
 /* The app whose generated name is host ("<app>.<domain>"), if it exists. */
 static int
 generated_owner(MDB_txn *txn, struct state *st, const char *host, char *owner,
@@ -38,15 +102,8 @@ generated_owner(MDB_txn *txn, struct state *st, const char *host, char *owner,
 	size_t hl = strlen(host), dl;
 	int rc;
 
-	k.mv_data = "domain";
-	k.mv_size = 6;
-	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 0))
-		copy_out(domain, sizeof domain, "localhost", 9);
-	else if (rc != 0)
-		return state_lmdb_error(rc, "get");
-	else
-		copy_out(domain, sizeof domain, v.mv_data, v.mv_size);
+	if (domain_txn(txn, st, domain, sizeof domain) == -1)
+		return -1;
 	dl = strlen(domain);
 	if (hl <= dl + 1 || host[hl - dl - 1] != '.' ||
 	    strcmp(host + hl - dl, domain) != 0)
@@ -69,7 +126,7 @@ state_domain_add(struct state *st, const char *app, const char *host,
 	struct state_route route;
 	MDB_txn *txn;
 	MDB_val k = {strlen(host), (void *)host}, v;
-	char gen[STATE_MAXHOST + 1], domain[STATE_MAXHOST + 1];
+	char gen[STATE_MAXHOST + 1];
 	state_hostname *list = NULL;
 	size_t n = 0;
 	int rc;
@@ -117,16 +174,8 @@ state_domain_add(struct state *st, const char *app, const char *host,
 		goto out;
 
 	/* live at once with what serves "<app>.<domain>" now */
-	k.mv_data = "domain";
-	k.mv_size = 6;
-	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
-	if (rc == 0 && v.mv_size > 0)
-		copy_out(domain, sizeof domain, v.mv_data, v.mv_size);
-	else
-		copy_out(domain, sizeof domain, "localhost", 9);
-	if ((size_t)snprintf(gen, sizeof gen, "%s.%s", app, domain) >=
-	    sizeof gen) {
-		rc = 0;
+	if (state_app_host_txn(txn, st, app, gen, sizeof gen) == -1) {
+		rc = 0; /* a name that long has no route to copy */
 		goto out;
 	}
 	k.mv_data = gen;

@@ -101,29 +101,48 @@ state_app_get(struct state *st, const char *name, struct state_app *out)
 	    st, DB_APPS, name, strlen(name), app_decode, out);
 }
 
-static int
-app_write(struct state *st, const struct state_app *app, unsigned flags)
+int
+state_app_create(struct state *st, const struct state_app *app)
 {
+	char host[STATE_MAXHOST + 1];
 	MDB_txn *txn;
+	MDB_val k = {strlen(app->name), (void *)app->name}, v;
 	int rc;
 
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
-	rc = put_json(txn, st, DB_APPS, app->name, strlen(app->name),
-	    app_encode(app), flags);
+	/* the name first: an app that exists is "exists", not "taken" */
+	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
+	if (rc == 0)
+		rc = STATE_EXISTS;
+	else if (rc != MDB_NOTFOUND)
+		rc = state_lmdb_error(rc, "get");
+	else if ((rc = state_app_host_txn(
+	              txn, st, app->name, host, sizeof host)) == 0 &&
+	         (rc = state_host_free_txn(txn, st, host)) == 0)
+		rc = put_json(txn, st, DB_APPS, app->name, strlen(app->name),
+		    app_encode(app), MDB_NOOVERWRITE);
 	return state_txn_end(txn, rc);
-}
-
-int
-state_app_create(struct state *st, const struct state_app *app)
-{
-	return app_write(st, app, MDB_NOOVERWRITE);
 }
 
 int
 state_app_put(struct state *st, const struct state_app *app)
 {
-	return app_write(st, app, 0);
+	MDB_txn *txn;
+	MDB_val k = {strlen(app->name), (void *)app->name}, v;
+	int rc;
+
+	if (state_txn_begin(st, 1, &txn) == -1)
+		return -1;
+	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		rc = STATE_NOTFOUND;
+	else if (rc != 0)
+		rc = state_lmdb_error(rc, "get");
+	else
+		rc = put_json(txn, st, DB_APPS, app->name, strlen(app->name),
+		    app_encode(app), 0);
+	return state_txn_end(txn, rc);
 }
 
 static int

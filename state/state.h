@@ -6,8 +6,8 @@
  * Write transactions are short and never span a Docker call. Every process
  * opens its own handle (never across fork) and calls state_open once.
  *
- * Functions return 0 on success, STATE_NOTFOUND / STATE_EXISTS for expected
- * outcomes, and -1 with err_set() on failure.
+ * Functions return 0 on success, STATE_NOTFOUND / STATE_EXISTS /
+ * STATE_TAKEN for expected outcomes, and -1 with err_set() on failure.
  */
 #ifndef MINPAAS_STATE_H
 #define MINPAAS_STATE_H
@@ -17,6 +17,7 @@
 
 #define STATE_NOTFOUND     1
 #define STATE_EXISTS       2
+#define STATE_TAKEN        3 /* a hostname that another app holds */
 
 #define STATE_MAPSIZE      (256UL << 20)
 #define STATE_MAXREADERS   1024
@@ -24,6 +25,7 @@
 #define STATE_PORT_MIN     20000
 #define STATE_PORT_MAX     29999
 #define STATE_MAXHOST      253
+#define STATE_DOMAIN       "localhost" /* when meta "domain" is unset */
 
 struct state;
 
@@ -44,9 +46,17 @@ struct state_app {
 
 /* The app `name` into out; STATE_NOTFOUND when there is none. */
 int state_app_get(struct state *st, const char *name, struct state_app *out);
-/* STATE_EXISTS when an app of that name exists already. */
+/*
+ * Creates app in one write, the only way an app comes to be: STATE_EXISTS
+ * when an app of that name exists already, STATE_TAKEN when its generated
+ * name "<app>.<domain>" is a custom domain or has a route. The checks and
+ * the write share the transaction, so a concurrent creation of the same
+ * name, or state_domain_add of that hostname, sees one or the other.
+ * (apps_create in apps/ is what entry points call.)
+ */
 int state_app_create(struct state *st, const struct state_app *app);
-/* Creates or replaces. */
+/* Replaces an existing app; STATE_NOTFOUND when there is none (a destroyed
+ * app is never brought back by an update). */
 int state_app_put(struct state *st, const struct state_app *app);
 /* Also removes the app's releases (with their env snapshots, build logs and
  * process lists), routes, ports, env, custom domains and access grants. */
@@ -174,6 +184,13 @@ int state_route_set_app(
 #define STATE_MAXDOMAINS 100 /* custom domains per app */
 
 /*
+ * The generated hostname of app, "<app>.<domain>" with the domain of meta
+ * "domain" (STATE_DOMAIN when unset or empty), into host; -1 with err_set()
+ * when it does not fit. Entry points ask apps_hosts_get (apps/) instead.
+ */
+int state_app_host(struct state *st, const char *app, char *host, size_t len);
+
+/*
  * Adds host (valid, lower-case) to app in one write, and points it at the
  * app's current upstreams (those of "<app>.<domain>") when it has any.
  * STATE_EXISTS when host is taken: a custom domain of any app, a route, or
@@ -201,7 +218,7 @@ int state_access_revoke(struct state *st, const char *app, const char *fp);
 int state_access_revoke_key(struct state *st, const char *fp);
 /*
  * 0 when the key fp owns app or was granted it, STATE_NOTFOUND when not
- * (admins are the caller's business), -1 on error.
+ * (admins are apps_access's business: entry points call that), -1 on error.
  */
 int state_access_check(
     struct state *st, const struct state_app *app, const char *fp);

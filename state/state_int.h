@@ -90,6 +90,13 @@ int state_relenv_put(MDB_txn *txn, struct state *st, const char *app,
 /* Stores the route of host inside txn (state/records.c). */
 int state_route_write(MDB_txn *txn, struct state *st, const char *host,
     const struct state_route *route);
+/* The generated hostname "<app>.<domain>" of app inside txn into host; -1
+ * when it does not fit (state/domains.c). */
+int state_app_host_txn(
+    MDB_txn *txn, struct state *st, const char *app, char *host, size_t len);
+/* STATE_TAKEN when host is a custom domain or has a route, else 0 (or -1),
+ * inside txn (state/domains.c). */
+int state_host_free_txn(MDB_txn *txn, struct state *st, const char *host);
 /* Points every custom domain of app at route inside txn (state/domains.c). */
 int state_domain_routes_txn(MDB_txn *txn, struct state *st, const char *app,
     const struct state_route *route);
