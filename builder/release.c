@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 
+#include "apps/apps.h"
 #include "builder/release.h"
 #include "common/err.h"
 #include "common/home.h"
@@ -454,8 +455,9 @@ int
 release_deploy(
     struct state *st, struct sched *s, struct state_release *rel, FILE *out)
 {
-	char domain[STATE_MAXHOST + 1], host[STATE_MAXHOST + 1];
-	char http_port[16], reason[ERR_MAXLEN];
+	char host[STATE_MAXHOST + 1], url[APPS_MAXURL];
+	char reason[ERR_MAXLEN];
+	struct apps_hosts hosts;
 	struct state_release old;
 	struct state_route route;
 	struct state_app app;
@@ -465,16 +467,14 @@ release_deploy(
 
 	rel->container[0] = '\0';
 	rel->port = 0;
-	rc = state_meta_get(st, "domain", domain, sizeof domain);
+	rc = apps_hosts_get(st, rel->app, &hosts);
+	if (rc == 0) {
+		snprintf(host, sizeof host, "%s", hosts.host[0].name);
+		snprintf(url, sizeof url, "%s", hosts.host[0].url);
+	}
+	apps_hosts_release(&hosts);
 	if (rc == -1)
 		goto fail;
-	if (rc == STATE_NOTFOUND || domain[0] == '\0')
-		snprintf(domain, sizeof domain, "localhost");
-	rc = snprintf(host, sizeof host, "%s.%s", rel->app, domain);
-	if (rc < 0 || (size_t)rc >= sizeof host) {
-		err_set("host name %s.%s is too long", rel->app, domain);
-		goto fail;
-	}
 	/* The release that serves now; read before the swap replaces it. */
 	rc = state_app_get(st, rel->app, &app);
 	if (rc == -1)
@@ -519,7 +519,7 @@ release_deploy(
 	snprintf(route.upstream[0], sizeof route.upstream[0], "127.0.0.1:%u",
 	    (unsigned)rel->port);
 	rel->finished = (int64_t)time(NULL);
-	if (state_release_activate(st, rel, host, &route) == -1)
+	if (state_release_activate(st, rel, host, &route) != 0)
 		goto fail;
 
 	if (prev != 0 && prev != rel->number &&
@@ -529,12 +529,7 @@ release_deploy(
 		    RELEASE_DRAIN_MS / 1000);
 		release_retire(&old, out);
 	}
-	if (state_meta_get(st, "http_port", http_port, sizeof http_port) != 0 ||
-	    strcmp(http_port, "80") == 0 || http_port[0] == '\0')
-		STEP(out, "Released v%u: http://%s/", rel->number, host);
-	else
-		STEP(out, "Released v%u: http://%s:%s/", rel->number, host,
-		    http_port);
+	STEP(out, "Released v%u: %s", rel->number, url);
 	return 0;
 
 fail_logs:

@@ -37,8 +37,8 @@
  * Deploys rel (app, number, image, commit, command and cause filled in, its
  * record already stored by state_release_new). Allocates a port, creates and
  * starts the container, waits until it answers HTTP on 127.0.0.1:port,
- * then calls state_release_activate with the route "<app>.<domain>" (domain
- * from state meta "domain") and stops the previous release's container
+ * then calls state_release_activate with the route of the app's generated
+ * hostname (apps_hosts_get) and stops the previous release's container
  * without waiting for it. On failure marks rel "failed", prints the reason
  * and the container's last log lines to out, removes the new container and
  * returns -1; the previous release stays live.

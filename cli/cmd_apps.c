@@ -1,7 +1,7 @@
 /*
  * cli/cmd_apps.c: the app lifecycle, `apps`, `apps:create`, `apps:info`,
- * `apps:destroy`, and the small helpers the listing commands share (the
- * app's hostname and URL, --json output).
+ * `apps:destroy`, and the small helpers the listing commands share (--json
+ * output). The rules (names, hostnames, owners, URLs) are apps/'s.
  *
  * Guarantees: a key sees only the apps it may (cmd_app_visible); a name
  * taken by an app the caller cannot see is "not available", never "exists";
@@ -31,34 +31,6 @@
 
 /* --- shared helpers -------------------------------------------------------
  */
-
-int
-cmd_app_host(struct state *st, const char *app, char *host, size_t len)
-{
-	char domain[STATE_MAXHOST + 1];
-	int rc;
-
-	rc = state_meta_get(st, "domain", domain, sizeof domain);
-	if (rc == -1)
-		return -1;
-	if (rc != 0 || domain[0] == '\0')
-		snprintf(domain, sizeof domain, "localhost");
-	if ((size_t)snprintf(host, len, "%s.%s", app, domain) >= len)
-		return err_set("host name %s.%s is too long", app, domain);
-	return 0;
-}
-
-void
-cmd_host_url(struct state *st, const char *host, char *url, size_t len)
-{
-	char port[16];
-
-	if (state_meta_get(st, "http_port", port, sizeof port) != 0 ||
-	    port[0] == '\0' || strcmp(port, "80") == 0)
-		snprintf(url, len, "http://%s/", host);
-	else
-		snprintf(url, len, "http://%s:%s/", host, port);
-}
 
 int
 cmd_json_print(json_t *v)
@@ -98,7 +70,8 @@ cmd_take_json(int *argc, char **argv)
 int
 cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char host[STATE_MAXHOST + 1], url[STATE_MAXHOST + 32], owner[64];
+	struct apps_hosts hosts;
+	char owner[64];
 	struct state_app *apps;
 	json_t *arr = NULL, *o;
 	size_t i, n;
@@ -119,15 +92,19 @@ cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("%s\n", apps[i].name);
 			continue;
 		}
-		url[0] = '\0';
-		if (cmd_app_host(ctx->st, apps[i].name, host, sizeof host) == 0)
-			cmd_host_url(ctx->st, host, url, sizeof url);
+		if (apps_hosts_get(ctx->st, apps[i].name, &hosts) == -1) {
+			apps_hosts_release(&hosts);
+			json_decref(arr);
+			free(apps);
+			return cmd_fail(1, "%s", err_msg());
+		}
 		cmd_key_name(ctx->st, apps[i].owner, owner, sizeof owner);
 		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "name",
 		    apps[i].name, "owner", owner, "runtime", apps[i].runtime,
 		    "release", (json_int_t)apps[i].release, "commit",
-		    apps[i].commit, "url", url, "created",
+		    apps[i].commit, "url", hosts.host[0].url, "created",
 		    (json_int_t)apps[i].created);
+		apps_hosts_release(&hosts);
 		if (o == NULL || json_array_append_new(arr, o) == -1) {
 			json_decref(arr);
 			free(apps);
@@ -142,72 +119,38 @@ cmd_apps(struct cmd_ctx *ctx, int argc, char **argv)
  */
 
 /*
- * Creates app `name` owned by the caller. 0, or prints why not: 1 when the
- * name is taken (by an app the caller cannot see: "not available").
+ * Creates app `name` owned by the caller (apps_create). 0, or the status
+ * to return: 2 for an invalid name, 1 when it is taken (by an app the
+ * caller cannot see: "not available"); printed unless quiet.
  */
 static int
 apps_create_one(struct cmd_ctx *ctx, const char *name, int quiet)
 {
-	char host[STATE_MAXHOST + 1], holder[32];
-	struct state_app app, have;
+	struct apps_caller who = cmd_caller(ctx);
 	int rc;
 
-	rc = state_app_get(ctx->st, name, &have);
-	if (rc == -1)
-		return cmd_fail(1, "%s", err_msg());
-	if (rc == 0 && cmd_app_visible(ctx, &have))
-		return quiet ? 1 : cmd_fail(1, "app '%s' exists already", name);
+	rc = apps_create(ctx->st, name, &who, NULL);
 	if (rc == 0)
-		return quiet ? 1
-		             : cmd_fail(
-		                   1, "app name '%s' is not available", name);
-	/* its generated hostname must not be another app's domain */
-	if (cmd_app_host(ctx->st, name, host, sizeof host) == -1)
-		return cmd_fail(1, "%s", err_msg());
-	rc = state_domain_get(ctx->st, host, holder, sizeof holder);
-	if (rc == -1)
-		return cmd_fail(1, "%s", err_msg());
-	if (rc == 0)
-		return quiet ? 1
-		             : cmd_fail(1,
-		                   "app name '%s' is not available (%s is "
-		                   "in use)",
-		                   name, host);
-	memset(&app, 0, sizeof app);
-	snprintf(app.name, sizeof app.name, "%s", name);
-	snprintf(app.owner, sizeof app.owner, "%s", ctx->key_fp);
-	snprintf(app.branch, sizeof app.branch, "main");
-	app.created = (int64_t)time(NULL);
-	rc = state_app_create(ctx->st, &app);
-	if (rc == STATE_EXISTS)
-		return quiet ? 1
-		             : cmd_fail(
-		                   1, "app name '%s' is not available", name);
-	if (rc != 0)
-		return cmd_fail(1, "%s", err_msg());
-	return 0;
+		return 0;
+	if (quiet && rc != -1)
+		return 1;
+	return cmd_fail(rc == APPS_INVALID ? 2 : 1, "%s", err_msg());
 }
 
 int
 cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char name[APP_MAXNAME + 1], host[STATE_MAXHOST + 1];
-	char url[STATE_MAXHOST + 32];
+	char name[APP_MAXNAME + 1];
+	struct apps_hosts hosts;
 	unsigned char rnd[3];
 	int i, rc = 1;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cmd_fail(2, "usage: apps:create [APP]");
 	if (argc == 2) {
-		if (!app_name_valid(argv[1]))
-			return cmd_fail(2,
-			    "invalid app name '%.64s': a lower-case "
-			    "letter, then lower-case letters, digits "
-			    "and -, at most %d",
-			    argv[1], APP_MAXNAME);
-		snprintf(name, sizeof name, "%s", argv[1]);
-		if ((rc = apps_create_one(ctx, name, 0)) != 0)
+		if ((rc = apps_create_one(ctx, argv[1], 0)) != 0)
 			return rc;
+		snprintf(name, sizeof name, "%s", argv[1]);
 	} else {
 		for (i = 0; i < APPS_NAME_TRIES && rc != 0; i++) {
 			if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
@@ -221,10 +164,9 @@ cmd_apps_create(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_fail(1, "could not find a free app name");
 	}
 	STEP(stdout, "Created %s", name);
-	if (cmd_app_host(ctx->st, name, host, sizeof host) == 0) {
-		cmd_host_url(ctx->st, host, url, sizeof url);
-		DETAIL(stdout, "%s (once deployed)", url);
-	}
+	if (apps_hosts_get(ctx->st, name, &hosts) == 0)
+		DETAIL(stdout, "%s (once deployed)", hosts.host[0].url);
+	apps_hosts_release(&hosts);
 	return 0;
 }
 
@@ -245,14 +187,13 @@ apps_when(int64_t t, char *out, size_t len)
 int
 cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char host[STATE_MAXHOST + 1], url[STATE_MAXHOST + 32], owner[64];
-	char when[40], ago[32];
+	char owner[64], when[40], ago[32];
+	struct apps_hosts hosts = {0, NULL};
 	struct state_release rel;
 	struct state_app app;
 	struct cmd_proc *procs = NULL;
-	state_hostname *domains = NULL;
 	json_t *o = NULL, *urls = NULL, *jp = NULL, *p;
-	size_t i, n = 0, nd = 0;
+	size_t i, n = 0;
 	int json = cmd_take_json(&argc, argv), rc, stopped = 0;
 	int have_rel = 0, status = 1;
 
@@ -260,9 +201,10 @@ cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(2, "usage: apps:info [APP] [--json]");
 	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
 		return rc;
-	if (cmd_app_host(ctx->st, app.name, host, sizeof host) == -1 ||
-	    state_domain_list(ctx->st, app.name, &domains, &nd) == -1)
-		return cmd_fail(1, "%s", err_msg());
+	if (apps_hosts_get(ctx->st, app.name, &hosts) == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
 	if (app.release != 0 &&
 	    state_release_get(ctx->st, app.name, app.release, &rel) == 0)
 		have_rel = 1;
@@ -277,12 +219,9 @@ cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 		if ((urls = json_array()) == NULL ||
 		    (jp = json_array()) == NULL)
 			goto nomem;
-		cmd_host_url(ctx->st, host, url, sizeof url);
-		json_array_append_new(urls, json_string(url));
-		for (i = 0; i < nd; i++) {
-			cmd_host_url(ctx->st, domains[i], url, sizeof url);
-			json_array_append_new(urls, json_string(url));
-		}
+		for (i = 0; i < hosts.n; i++)
+			json_array_append_new(
+			    urls, json_string(hosts.host[i].url));
 		for (i = 0; i < n; i++) {
 			p = cmd_proc_json(&procs[i], "answering",
 			    json_boolean(procs[i].answering));
@@ -305,12 +244,9 @@ cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	printf("=== %s\n", app.name);
-	cmd_host_url(ctx->st, host, url, sizeof url);
-	printf("URL:        %s\n", url);
-	for (i = 0; i < nd; i++) {
-		cmd_host_url(ctx->st, domains[i], url, sizeof url);
-		printf("            %s\n", url);
-	}
+	printf("URL:        %s\n", hosts.host[0].url);
+	for (i = 1; i < hosts.n; i++)
+		printf("            %s\n", hosts.host[i].url);
 	printf("Owner:      %s\n", owner[0] ? owner : "-");
 	printf("Runtime:    %s\n", app.runtime[0] ? app.runtime : "-");
 	apps_when(app.created, when, sizeof when);
@@ -352,7 +288,7 @@ out:
 	json_decref(urls);
 	json_decref(jp);
 	free(procs);
-	free(domains);
+	apps_hosts_release(&hosts);
 	return status;
 }
 

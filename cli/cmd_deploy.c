@@ -2,11 +2,11 @@
  * cli/cmd_deploy.c: `deploy APP`, `deploy:tar APP < tarball`,
  * `deploy:image APP IMAGE` and `releases:info APP vN`. The three deploys
  * check the caller's rights, create the app for its first tarball or image
- * (owned by the caller, as a first push does), then exec minpaas-hook
- * (--redeploy / --tar / --image) from the directory of the running binary,
- * which takes the app's deploy lock and goes through the release path of a
- * push. Guarantees: the hook runs with stdin/stdout/stderr untouched, so
- * its exit status is the command's.
+ * (apps_create: owned by the caller, as a first push does), then exec
+ * minpaas-hook (--redeploy / --tar / --image) from the directory of the
+ * running binary, which takes the app's deploy lock and goes through the
+ * release path of a push. Guarantees: the hook runs with stdin/stdout/stderr
+ * untouched, so its exit status is the command's.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -22,38 +22,24 @@
 #include "common/home.h"
 #include "state/buildlog.h"
 
-/* Loads app for a deploy; creates it (owned by the caller) when `create`
- * and it does not exist. 0, or the status to return (printed). */
+/*
+ * The app of a deploy, checked with the caller's rights: created (owned by
+ * the caller, as a first push does) when `create` and it does not exist.
+ * 0, or the status to return (printed).
+ */
 static int
 deploy_app(struct cmd_ctx *ctx, const char *name, int create)
 {
+	struct apps_caller who = cmd_caller(ctx);
 	struct state_app app;
 	int rc;
 
-	if (!app_name_valid(name))
-		return cmd_fail(1,
-		    "invalid app name '%.64s' (a-z, 0-9 and "
-		    "-, starting with a letter, 30 at most)",
-		    name);
-	rc = state_app_get(ctx->st, name, &app);
-	if (rc == -1)
-		return cmd_fail(1, "%s", err_msg());
-	if (rc == 0)
-		return cmd_app_visible(ctx, &app)
-		           ? 0
-		           : cmd_fail(1, "app '%s' does not exist", name);
 	if (!create)
-		return cmd_fail(1, "app '%s' does not exist", name);
-	memset(&app, 0, sizeof app);
-	snprintf(app.name, sizeof app.name, "%s", name);
-	snprintf(
-	    app.owner, sizeof app.owner, "%s", ctx->key_fp ? ctx->key_fp : "");
-	snprintf(app.branch, sizeof app.branch, "main");
-	app.created = (int64_t)time(NULL);
-	rc = state_app_create(ctx->st, &app);
-	if (rc == -1)
-		return cmd_fail(1, "%s", err_msg());
-	return 0;
+		return cmd_app_load(ctx, name, &app);
+	rc = apps_create(ctx->st, name, &who, &app);
+	if (rc == 0 || rc == APPS_EXISTS)
+		return 0;
+	return cmd_fail(1, "%s", err_msg());
 }
 
 /* Replaces this process with minpaas-hook argv[1..]; returns 1 (printed)
@@ -72,6 +58,7 @@ exec_hook(struct cmd_ctx *ctx, const char *app, char **argv)
 	snprintf(path, sizeof path, "%s/%s", dirname(self), CMD_HOOK_NAME);
 	if (setenv("MINPAAS_HOME", home_dir(), 1) == -1 ||
 	    setenv("MINPAAS_APP", app, 1) == -1 ||
+	    setenv("MINPAAS_KEY_FP", ctx->key_fp ? ctx->key_fp : "", 1) == -1 ||
 	    setenv("MINPAAS_KEY_NAME",
 	        ctx->key_name && *ctx->key_name ? ctx->key_name : "admin",
 	        1) == -1)

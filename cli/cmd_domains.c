@@ -81,38 +81,39 @@ cmd_host_valid(char *host, const char **why)
 int
 cmd_domains(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char host[STATE_MAXHOST + 1];
-	state_hostname *list = NULL;
+	struct apps_hosts hosts = {0, NULL};
 	struct state_app app;
 	json_t *arr, *o;
-	size_t i, n = 0;
+	size_t i;
 	int json = cmd_take_json(&argc, argv), rc;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cmd_fail(2, "usage: domains [APP] [--json]");
 	if ((rc = cmd_app_arg(ctx, argc == 2 ? argv[1] : NULL, &app)) != 0)
 		return rc;
-	if (cmd_app_host(ctx->st, app.name, host, sizeof host) == -1 ||
-	    state_domain_list(ctx->st, app.name, &list, &n) == -1)
+	if (apps_hosts_get(ctx->st, app.name, &hosts) == -1) {
+		apps_hosts_release(&hosts);
 		return cmd_fail(1, "%s", err_msg());
+	}
 	if (json) {
 		if ((arr = json_array()) == NULL)
 			goto nomem;
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, json_string(list[i]));
+		for (i = 1; i < hosts.n; i++)
+			json_array_append_new(
+			    arr, json_string(hosts.host[i].name));
 		o = json_pack("{s:s, s:s, s:o}", "app", app.name, "default",
-		    host, "domains", arr);
-		free(list);
+		    hosts.host[0].name, "domains", arr);
+		apps_hosts_release(&hosts);
 		return cmd_json_print(o);
 	}
 	printf("=== %s domains\n", app.name);
-	printf("%s (default)\n", host);
-	for (i = 0; i < n; i++)
-		printf("%s\n", list[i]);
-	free(list);
+	printf("%s (default)\n", hosts.host[0].name);
+	for (i = 1; i < hosts.n; i++)
+		printf("%s\n", hosts.host[i].name);
+	apps_hosts_release(&hosts);
 	return 0;
 nomem:
-	free(list);
+	apps_hosts_release(&hosts);
 	return cmd_fail(1, "out of memory");
 }
 
@@ -144,8 +145,11 @@ domains_args(struct cmd_ctx *ctx, int argc, char **argv, struct state_app *app,
 int
 cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char host[STATE_MAXHOST + 1], owner[64], url[STATE_MAXHOST + 32];
+	char host[STATE_MAXHOST + 1], owner[64];
+	struct apps_hosts hosts = {0, NULL};
 	struct state_app app, holder;
+	const char *url = NULL;
+	size_t i;
 	int rc;
 
 	if ((rc = domains_args(ctx, argc, argv, &app, host, sizeof host)) != 0)
@@ -167,8 +171,15 @@ cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv)
 			    host, owner);
 		return cmd_fail(1, "%s is already in use by another app", host);
 	}
-	cmd_host_url(ctx->st, host, url, sizeof url);
-	STEP(stdout, "Added %s to %s: %s", host, app.name, url);
+	if (apps_hosts_get(ctx->st, app.name, &hosts) == 0)
+		for (i = 1; i < hosts.n && url == NULL; i++)
+			if (strcmp(hosts.host[i].name, host) == 0)
+				url = hosts.host[i].url;
+	if (url != NULL)
+		STEP(stdout, "Added %s to %s: %s", host, app.name, url);
+	else
+		STEP(stdout, "Added %s to %s", host, app.name);
+	apps_hosts_release(&hosts);
 	DETAIL(stdout, "point its DNS at this host");
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apps/apps.h"
 #include "cli/commands.h"
 #include "state/state.h"
 
@@ -21,10 +22,13 @@ int cmd_fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* cmd_releases.c */
-/* 1 when the caller may see and change app (admins, the key that owns it
- * and the keys granted it), else 0. */
+/* The caller as the app rules (apps/) see it. */
+struct apps_caller cmd_caller(const struct cmd_ctx *ctx);
+/* 1 when the caller may see and change app (apps_access APPS_USE: admins,
+ * the key that owns it and the keys granted it), else 0. */
 int cmd_app_visible(const struct cmd_ctx *ctx, const struct state_app *app);
-/* 1 when the caller is an admin or the key that created app, else 0. */
+/* 1 when the caller is an admin or the key that created app (apps_access
+ * APPS_MANAGE), else 0. */
 int cmd_app_owner(const struct cmd_ctx *ctx, const struct state_app *app);
 /* The app `name` (cmd_app_load), or the caller's only app when name is NULL
  * (cmd_app_only). */
@@ -75,10 +79,6 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* cmd_apps.c */
 struct json_t;
-/* "<app>.<domain>" (domain from state meta, "localhost" by default). */
-int cmd_app_host(struct state *st, const char *app, char *host, size_t len);
-/* "http://<host>[:<http port>]/" for host. */
-void cmd_host_url(struct state *st, const char *host, char *url, size_t len);
 /* Prints v as indented JSON and a newline, and drops it; 0, or 1 printed. */
 int cmd_json_print(struct json_t *v);
 /* 1 when argv[i] is "--json" for some i in 1..argc-1; removes it. */

@@ -84,13 +84,15 @@ ps_inspect(struct sched *d, struct cmd_proc *p)
 static int
 ps_stopped(struct state *st, const char *app)
 {
-	char host[STATE_MAXHOST + 1];
+	struct apps_hosts hosts;
 	struct state_route route;
+	int stopped = 0;
 
-	if (cmd_app_host(st, app, host, sizeof host) == -1 ||
-	    state_route_get(st, host, &route) != 0)
-		return 0;
-	return route.nupstreams == 0;
+	if (apps_hosts_get(st, app, &hosts) == 0 &&
+	    state_route_get(st, hosts.host[0].name, &route) == 0)
+		stopped = route.nupstreams == 0;
+	apps_hosts_release(&hosts);
+	return stopped;
 }
 
 int
@@ -259,7 +261,7 @@ ps_begin(struct cmd_ctx *ctx, int argc, char **argv, const char *verb,
 int
 cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char host[STATE_MAXHOST + 1];
+	struct apps_hosts hosts = {0, NULL};
 	struct cmd_proc *procs = NULL;
 	struct state_route route;
 	struct state_app app;
@@ -270,7 +272,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = ps_begin(ctx, argc, argv, "stop", &app, &fd, &procs, &n, &stopped);
 	if (rc != 0)
 		return rc;
-	if (cmd_app_host(ctx->st, app.name, host, sizeof host) == -1) {
+	if (apps_hosts_get(ctx->st, app.name, &hosts) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
 	}
@@ -279,7 +281,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 	 * container */
 	memset(&route, 0, sizeof route);
 	snprintf(route.app, sizeof route.app, "%s", app.name);
-	if (state_route_put(ctx->st, host, &route) == -1 ||
+	if (state_route_put(ctx->st, hosts.host[0].name, &route) == -1 ||
 	    state_route_set_app(ctx->st, app.name, &route) == -1) {
 		cmd_fail(1, "%s", err_msg());
 		goto out;
@@ -304,6 +306,7 @@ cmd_ps_stop(struct cmd_ctx *ctx, int argc, char **argv)
 	status = 0;
 out:
 	fflush(stdout);
+	apps_hosts_release(&hosts);
 	free(procs);
 	sched_close(d);
 	close(fd);

@@ -23,20 +23,29 @@
 
 /* --- apps and the caller's rights ----------------------------------------- */
 
+struct apps_caller
+cmd_caller(const struct cmd_ctx *ctx)
+{
+	struct apps_caller who = {ctx->key_fp ? ctx->key_fp : "", ctx->admin};
+
+	return who;
+}
+
 int
 cmd_app_visible(const struct cmd_ctx *ctx, const struct state_app *app)
 {
+	struct apps_caller who = cmd_caller(ctx);
+
 	/* an error reading the grants refuses: never more than allowed */
-	return ctx->admin ||
-	       (ctx->key_fp && ctx->key_fp[0] != '\0' &&
-	           state_access_check(ctx->st, app, ctx->key_fp) == 0);
+	return apps_access(ctx->st, app, &who, APPS_USE) == 0;
 }
 
 int
 cmd_app_owner(const struct cmd_ctx *ctx, const struct state_app *app)
 {
-	return ctx->admin || (ctx->key_fp && ctx->key_fp[0] != '\0' &&
-	                         strcmp(app->owner, ctx->key_fp) == 0);
+	struct apps_caller who = cmd_caller(ctx);
+
+	return apps_access(ctx->st, app, &who, APPS_MANAGE) == 0;
 }
 
 int

@@ -17,8 +17,9 @@
  * SIGTERM, SIGINT or SIGHUP (the pusher went away: minpaas-sshd signals
  * the whole process group) cancels a running build; Docker then stops it.
  *
- *   MINPAAS_HOME, MINPAAS_APP, MINPAAS_KEY_NAME, MINPAAS_RESULT,
- *   MINPAAS_BUILD_TIMEOUT, MINPAAS_STACK_IMAGE, MINPAAS_IMAGE_<RUNTIME>
+ *   MINPAAS_HOME, MINPAAS_APP, MINPAAS_KEY_FP, MINPAAS_KEY_NAME,
+ *   MINPAAS_RESULT, MINPAAS_BUILD_TIMEOUT, MINPAAS_STACK_IMAGE,
+ *   MINPAAS_IMAGE_<RUNTIME>
  */
 #include <errno.h>
 #include <signal.h>
@@ -144,6 +145,8 @@ main(int argc, char **argv)
 
 	key = getenv("MINPAAS_KEY_NAME");
 	ctx.key_name = key != NULL && *key != '\0' ? key : "admin";
+	key = getenv("MINPAAS_KEY_FP");
+	ctx.key_fp = key != NULL ? key : "";
 	ctx.out = stdout;
 	ctx.cancel = &cancelled;
 	if (argc >= 3 && strncmp(argv[1], "--", 2) == 0)

@@ -16,6 +16,7 @@
 
 #include <git2.h>
 
+#include "apps/apps.h"
 #include "builder/procs.h"
 #include "builder/release.h"
 #include "common/err.h"
@@ -577,25 +578,40 @@ lock_waiting(void *arg)
 	    p->ctx->app);
 }
 
+/*
+ * Who deploys, for the app rules: the key minpaas-sshd authenticated
+ * ($MINPAAS_KEY_FP, with its role from state), or the local admin command
+ * when there is none.
+ */
+static int
+push_caller(struct push *p, struct apps_caller *who)
+{
+	struct state_key key;
+	int rc;
+
+	who->fp = p->ctx->key_fp ? p->ctx->key_fp : "";
+	who->admin = who->fp[0] == '\0';
+	if (who->admin)
+		return 0;
+	rc = state_key_get(p->st, who->fp, &key);
+	if (rc == -1)
+		return -1;
+	who->admin = rc == 0 && strcmp(key.role, "admin") == 0;
+	return 0;
+}
+
 static int
 open_state(struct push *p)
 {
+	struct apps_caller who;
 	int rc;
 
-	if (state_open(&p->st, home_dir()) == -1)
+	if (state_open(&p->st, home_dir()) == -1 || push_caller(p, &who) == -1)
 		return -1;
-	rc = state_app_get(p->st, p->ctx->app, &p->app);
-	if (rc != STATE_NOTFOUND)
-		return rc;
-	/* A push that did not come through minpaas-sshd (a local push). */
-	memset(&p->app, 0, sizeof p->app);
-	snprintf(p->app.name, sizeof p->app.name, "%s", p->ctx->app);
-	snprintf(p->app.branch, sizeof p->app.branch, "main");
-	p->app.created = (int64_t)time(NULL);
-	rc = state_app_create(p->st, &p->app);
-	if (rc == STATE_EXISTS)
-		rc = state_app_get(p->st, p->ctx->app, &p->app);
-	return rc == 0 ? 0 : -1;
+	/* minpaas-sshd and the deploy commands made the app already; a push
+	 * that came another way (a local push) makes it here */
+	rc = apps_create(p->st, p->ctx->app, &who, &p->app);
+	return rc == 0 || rc == APPS_EXISTS ? 0 : -1;
 }
 
 static int
@@ -720,18 +736,27 @@ out:
 int
 push_run_redeploy(const struct push_ctx *ctx)
 {
+	struct apps_caller who;
 	struct source src;
 	struct push p;
 	git_reference *ref = NULL;
 	char name[PUSH_MAXREF + 16], hex[41];
-	int rc = -1;
+	int got, rc = -1;
 
 	memset(&src, 0, sizeof src);
 	src.cause = "deploy";
 	push_init(&p, ctx);
 	if (home_prepare() == -1 || state_open(&p.st, home_dir()) == -1 ||
-	    state_app_get(p.st, ctx->app, &p.app) != 0) {
-		FAIL(&p, "%s", err_msg()[0] ? err_msg() : "no such app");
+	    push_caller(&p, &who) == -1) {
+		FAIL(&p, "%s", err_msg());
+		goto out;
+	}
+	/* an app the key may not use looks like no app at all */
+	got = state_app_get(p.st, ctx->app, &p.app);
+	if (got == 0 && apps_access(p.st, &p.app, &who, APPS_USE) != 0)
+		got = STATE_NOTFOUND;
+	if (got != 0) {
+		FAIL(&p, "%s", got == -1 ? err_msg() : "no such app");
 		goto out;
 	}
 	if (home_path(name, sizeof name, "repos/%s.git", ctx->app) == -1 ||

@@ -27,6 +27,7 @@ struct push_update {
 
 struct push_ctx {
 	const char *app;      /* $MINPAAS_APP */
+	const char *key_fp;   /* $MINPAAS_KEY_FP; "" for a local push */
 	const char *key_name; /* who pushed: $MINPAAS_KEY_NAME, or "admin" */
 	FILE *out;            /* progress, relayed to the pusher */
 	/* set by the SIGTERM handler: a running build is cancelled */

@@ -37,6 +37,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "apps/apps.h"
 #include "builder/recover.h"
 #include "cli/commands.h"
 #include "common/err.h"
@@ -471,48 +472,35 @@ sess_spawn_git(struct sess *s, struct sshd_exec *e)
 	return 0;
 }
 
-/* 1 when the session's key may push to and clone app: admin keys, the key
- * that created it and the keys granted it. */
-static int
-sess_may_use(struct sess *s, const struct state_app *app)
+/* The session's key as the app rules (apps/) see it. */
+static struct apps_caller
+sess_caller(const struct sess *s)
 {
-	return strcmp(s->key.role, "admin") == 0 ||
-	       state_access_check(s->st, app, s->key.fp) == 0;
+	struct apps_caller who = {s->key.fp, strcmp(s->key.role, "admin") == 0};
+
+	return who;
 }
 
 /*
- * Whether the key may push to s->git.app: 0 (an app it may use, or a free
- * name), or -1 with the reason set. A name the key cannot use is only "not
- * available", whether an app holds it or its hostname is another app's
- * domain, so nothing more about other apps shows.
+ * The app of a push, created on the first one (apps_create: owned by the
+ * session's key): 0 when the key may push to it, or -1 with the reason set.
+ * A name the key cannot use is only "not available", whether an app holds
+ * it or its hostname is another app's domain, so nothing more about other
+ * apps shows.
  */
 static int
-sess_check_push(struct sess *s)
+sess_push_app(struct sess *s)
 {
-	char domain[STATE_MAXHOST + 1], host[2 * STATE_MAXHOST], holder[32];
-	struct state_app app;
+	struct apps_caller who = sess_caller(s);
 	int rc;
 
-	rc = state_app_get(s->st, s->git.app, &app);
-	if (rc == -1)
-		return -1;
-	if (rc == 0) {
-		if (sess_may_use(s, &app))
-			return 0;
-		goto taken;
-	}
-	rc = state_meta_get(s->st, "domain", domain, sizeof domain);
-	if (rc == -1)
-		return -1;
-	if (rc != 0 || domain[0] == '\0')
-		snprintf(domain, sizeof domain, "localhost");
-	snprintf(host, sizeof host, "%s.%s", s->git.app, domain);
-	rc = state_domain_get(s->st, host, holder, sizeof holder);
-	if (rc == -1)
-		return -1;
-	if (rc == STATE_NOTFOUND)
+	rc = apps_create(s->st, s->git.app, &who, NULL);
+	if (rc == 0)
+		log_info("session %d: app '%s' created", s->id, s->git.app);
+	if (rc == 0 || rc == APPS_EXISTS)
 		return 0;
-taken:
+	if (rc == -1)
+		return -1;
 	s->status = 1;
 	return err_set("push refused: the app name '%s' is not available "
 	               "to key '%s'; push to another name",
@@ -542,25 +530,11 @@ sess_start_push(struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 	static const char *pass[] = {"MINPAAS_DOMAIN", "MINPAAS_HEALTH_TIMEOUT",
 	    "MINPAAS_STACK_IMAGE", "MINPAAS_IMAGE_PYTHON", "MINPAAS_IMAGE_NODE",
 	    "MINPAAS_IMAGE_STATIC", "MINPAAS_BUILD_TIMEOUT", "DOCKER_SOCKET"};
-	struct state_app app;
 	char dir[HOME_MAXPATH], maxopt[64];
 	size_t i;
-	int rc;
 
-	if (sess_check_push(s) == -1)
+	if (sess_push_app(s) == -1)
 		return -1;
-	memset(&app, 0, sizeof app);
-	snprintf(app.name, sizeof app.name, "%s", s->git.app);
-	snprintf(app.owner, sizeof app.owner, "%s", s->key.fp);
-	snprintf(app.branch, sizeof app.branch, "main");
-	app.created = (int64_t)time(NULL);
-	rc = state_app_create(s->st, &app);
-	if (rc == 0)
-		log_info("session %d: app '%s' created", s->id, app.name);
-	else if (rc != STATE_EXISTS)
-		return -1;
-	else if (sess_check_push(s) == -1)
-		return -1; /* created by another key in the meantime */
 	if (sshd_repo_prepare(s->git.app, repo, repolen) == -1)
 		return -1;
 
@@ -597,6 +571,7 @@ static int
 sess_start_fetch(
     struct sess *s, struct sshd_exec *e, char *repo, size_t repolen)
 {
+	struct apps_caller who = sess_caller(s);
 	struct state_app app;
 	struct stat sb;
 	int rc;
@@ -607,8 +582,8 @@ sess_start_fetch(
 	rc = state_app_get(s->st, s->git.app, &app);
 	if (rc == -1)
 		return -1;
-	if (rc != 0 || !sess_may_use(s, &app) || stat(repo, &sb) == -1 ||
-	    !S_ISDIR(sb.st_mode)) {
+	if (rc != 0 || apps_access(s->st, &app, &who, APPS_USE) != 0 ||
+	    stat(repo, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
 		s->status = 1;
 		return err_set("no such app '%s'", s->git.app);
 	}
