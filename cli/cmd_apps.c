@@ -6,8 +6,9 @@
  * Guarantees: a key sees only the apps it may (cmd_app_visible); a name
  * taken by an app the caller cannot see is "not available", never "exists";
  * apps:destroy removes nothing without `--confirm <app>`, and once
- * confirmed removes the app's containers, images, repository and every
- * record of it (releases, routes, ports, env, domains, access).
+ * confirmed removes, under the app's deploy lock, the app's containers,
+ * images, repository and every record of it (releases, routes, ports, env,
+ * domains, access); a deploy that waited for that lock finds no app.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -346,10 +347,9 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct state_release *rels = NULL;
 	struct state_route stopped;
-	struct state_app app;
+	struct state_app app, now;
 	struct sched *d = NULL;
 	const char *name = NULL, *confirm = NULL;
-	char lock[HOME_MAXPATH];
 	size_t n = 0;
 	int i, rc, fd = -1, left = 0, status = 1;
 
@@ -388,6 +388,18 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_fail(1, "nothing was removed: %s", err_msg());
 	if ((fd = cmd_app_lock(app.name)) == -1)
 		goto out;
+	/* another destroy may have run while we waited, and a new app of
+	 * that name is not the one confirmed */
+	rc = state_app_get(ctx->st, app.name, &now);
+	if (rc == -1) {
+		cmd_fail(1, "%s", err_msg());
+		goto out;
+	}
+	if (rc != 0 || now.created != app.created) {
+		cmd_fail(1, "%s was destroyed meanwhile; nothing was removed",
+		    app.name);
+		goto out;
+	}
 	STEP(stdout, "Destroying %s", app.name);
 	/* its routes first: the router answers 503, not 502, meanwhile */
 	memset(&stopped, 0, sizeof stopped);
@@ -416,8 +428,14 @@ cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	DETAIL(stdout, "routes, domains, config, releases and access removed");
-	if (home_path(lock, sizeof lock, "locks/%s.lock", app.name) == 0)
-		unlink(lock);
+	/*
+	 * The lock file stays. A deploy queued behind this destroy waits on
+	 * that very file and, once it has the lock, finds no app and stops.
+	 * Were it unlinked, a deploy starting now would create and lock a
+	 * new file beside the waiter on the old one: two deploys of one
+	 * name at once. An empty file per name once used is the price; a
+	 * later app of that name locks the same file.
+	 */
 	STEP(stdout, "Destroyed %s", app.name);
 	status = 0;
 out:

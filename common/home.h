@@ -36,7 +36,9 @@ int app_name_valid(const char *name);
  * Opens <home>/locks/<app>.lock and takes an exclusive flock. When the lock
  * is held by another process and `waiting` is non-NULL, calls it once before
  * blocking (so the caller can say it waits). Returns the fd (close it to
- * release) or -1 with err_set().
+ * release) or -1 with err_set(). The file is never unlinked (apps:destroy
+ * leaves it), so every waiter and every newcomer lock the same file; one
+ * that waited re-reads the app, which may be gone.
  */
 int home_lock_app(const char *app, void (*waiting)(void *), void *arg);
 

@@ -6,8 +6,11 @@
  * Guarantees: only the deploy branch deploys; deploys of one app are
  * serialized by its lock; a failed push leaves the previous release serving
  * and the deploy branch pointing at the commit that serves (when nobody
- * pushed to it in the meantime), so the same commit can be pushed again.
+ * pushed to it in the meantime), so the same commit can be pushed again; a
+ * deploy that waited for the lock while apps:destroy held it deploys
+ * nothing and brings no part of the app back.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,23 +651,42 @@ pick_branch(struct push *p, const struct push_update *u, size_t n)
 
 /*
  * Under the app's deploy lock: deploy src. On failure the release is marked
- * failed, the branch put back (git pushes) and the rejection printed.
+ * failed, the branch put back (git pushes) and the rejection printed. An
+ * app destroyed while this waited for the lock stays destroyed.
  */
 static int
 run_locked(struct push *p, struct source *src, const char *what)
 {
-	int lock, rc = -1;
+	struct state_app now;
+	char verb[16];
+	int lock, got = -1, rc = -1;
 
-	if ((lock = home_lock_app(p->ctx->app, lock_waiting, p)) == -1 ||
-	    state_app_get(p->st, p->ctx->app, &p->app) == -1) {
-		/* (the app is read again: it may have changed while another
-		 * deploy held the lock) */
+	/* the app is read again: it may have changed while another deploy,
+	 * or apps:destroy, held the lock */
+	if ((lock = home_lock_app(p->ctx->app, lock_waiting, p)) != -1)
+		got = state_app_get(p->st, p->ctx->app, &now);
+	if (got == STATE_NOTFOUND ||
+	    (got == 0 && now.created != p->app.created)) {
+		/* gone, or gone and made again by someone else: deploying
+		 * would bring it back, or into an app that is not this one */
+		snprintf(verb, sizeof verb, "%s", what);
+		verb[0] = (char)tolower((unsigned char)verb[0]);
+		FAIL(p,
+		    "%s was destroyed while this %s waited; nothing was "
+		    "deployed",
+		    p->ctx->app, verb);
+		goto out;
+	}
+	if (got == -1) {
 		FAIL(p, "%s", err_msg());
 		snprintf(p->reason, sizeof p->reason,
 		    "minpaas could not start the deploy");
-	} else if (deploy(p, src) == 0) {
-		rc = 0;
-		goto out;
+	} else {
+		p->app = now;
+		if (deploy(p, src) == 0) {
+			rc = 0;
+			goto out;
+		}
 	}
 	release_failed(p);
 	if (p->u != NULL)
