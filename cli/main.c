@@ -4,7 +4,8 @@
  * supervisor (cli/supervise.c) that restarts any of them when it dies and
  * stops them all on SIGINT/SIGTERM; any
  * other word runs that command locally with an admin's rights
- * (`minpaas keys:add alice < key.pub`, `minpaas apps`).
+ * (`minpaas keys:add alice < key.pub`, `minpaas apps`). Both take their
+ * settings from the config file (cli/config.h), `up` its flags over it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/config.h"
 #include "cli/supervise.h"
 #include "common/err.h"
 #include "common/home.h"
@@ -95,58 +97,95 @@ docker_proxy_on(void)
 	return !off;
 }
 
+/*
+ * Reads the config file into cf (--config FILE when path is not NULL, else
+ * $MINPAAS_CONFIG, else CONFIG_DEFAULT when it exists), lets the keys set
+ * in over (the flags) win, and sets the environment variables that keys
+ * stand for, where they are not set already, for this process and its
+ * children. 0, or -1 with err_set().
+ */
+static int
+settings(struct config *cf, const char *path, const struct config *over)
+{
+	const char *name, *v, *was;
+	int required, key;
+
+	config_init(cf);
+	path = config_path(path, getenv("MINPAAS_CONFIG"), &required);
+	if (config_read(cf, path, required) == -1)
+		return -1;
+	if (over != NULL)
+		config_merge(cf, over);
+	for (key = 0; key < CONFIG_NKEYS; key++) {
+		if ((name = config_env(key)) == NULL ||
+		    (v = config_get(cf, key)) == NULL)
+			continue;
+		/* empty is unset, as every reader of these takes it */
+		if ((was = getenv(name)) != NULL && *was != '\0')
+			continue;
+		if (setenv(name, v, 1) == -1)
+			return err_set(
+			    "cannot set %s: %s", name, strerror(errno));
+	}
+	return 0;
+}
+
 static void
 usage_up(void)
 {
 	fprintf(stderr, "usage: minpaas up [--ssh-port N] [--http-port N] "
 	                "[--domain D] [--bind ADDR]\n"
-	                "                  [--trusted-proxies CIDR,...]\n");
+	                "                  [--trusted-proxies CIDR,...] "
+	                "[--config FILE]\n");
 }
 
 static int
 cmd_up(int argc, char **argv)
 {
+	/* a flag's val is the config key it sets */
 	static const struct option opts[] = {
-	    {"ssh-port", required_argument, NULL, 's'},
-	    {"http-port", required_argument, NULL, 'h'},
-	    {"domain", required_argument, NULL, 'd'},
-	    {"bind", required_argument, NULL, 'b'},
-	    {"trusted-proxies", required_argument, NULL, 't'},
+	    {"ssh-port", required_argument, NULL, CONFIG_SSH_PORT},
+	    {"http-port", required_argument, NULL, CONFIG_HTTP_PORT},
+	    {"domain", required_argument, NULL, CONFIG_DOMAIN},
+	    {"bind", required_argument, NULL, CONFIG_BIND},
+	    {"trusted-proxies", required_argument, NULL,
+	        CONFIG_TRUSTED_PROXIES},
+	    {"config", required_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *ssh_port = "2222", *http_port = "8080", *trusted = NULL;
-	const char *domain = STATE_DOMAIN, *bind = "0.0.0.0";
+	const char *ssh_port, *http_port, *trusted, *domain, *bind;
+	const char *conf = NULL;
 	char sshd[PATH_MAX], router[PATH_MAX], reconciler[PATH_MAX];
 	char instance[STATE_INSTANCE_LEN + 1];
+	struct config cf, flags;
 	struct state *st;
-	int c;
+	int c, i;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			ssh_port = optarg;
-			break;
-		case 'h':
-			http_port = optarg;
-			break;
-		case 'd':
-			domain = optarg;
-			break;
-		case 'b':
-			bind = optarg;
-			break;
-		case 't':
-			trusted = optarg;
-			break;
-		default:
+	config_init(&flags);
+	while ((c = getopt_long(argc, argv, "", opts, &i)) != -1) {
+		if (c == 'c') {
+			conf = optarg;
+		} else if (c < 0 || c >= CONFIG_NKEYS) {
 			usage_up();
+			return 2;
+		} else if (config_set(&flags, c, optarg) == -1) {
+			log_error("--%s: %s", opts[i].name, err_msg());
 			return 2;
 		}
 	}
-	if (optind != argc || atoi(ssh_port) <= 0 || atoi(http_port) <= 0) {
+	if (optind != argc) {
 		usage_up();
 		return 2;
 	}
+	if (settings(&cf, conf, &flags) == -1) {
+		log_error("%s", err_msg());
+		return 2;
+	}
+	ssh_port = config_get(&cf, CONFIG_SSH_PORT);
+	http_port = config_get(&cf, CONFIG_HTTP_PORT);
+	trusted = config_get(&cf, CONFIG_TRUSTED_PROXIES);
+	domain = config_get(&cf, CONFIG_DOMAIN);
+	bind = config_get(&cf, CONFIG_BIND);
 	if (home_prepare() == -1 || sup_lock() == -1 ||
 	    sibling(sshd, sizeof sshd, "minpaas-sshd") == -1 ||
 	    sibling(router, sizeof router, "minpaas-router") == -1 ||
@@ -206,8 +245,14 @@ static int
 run_local(int argc, char **argv)
 {
 	struct cmd_ctx ctx = {NULL, "", "admin", 1};
+	struct config cf;
 	int status;
 
+	/* the server's home and settings, as `minpaas up` takes them */
+	if (settings(&cf, NULL, NULL) == -1) {
+		FAIL(stderr, "%s", err_msg());
+		return 2;
+	}
 	if (home_prepare() == -1 || state_open(&ctx.st, home_dir()) == -1) {
 		FAIL(stderr, "%s", err_msg());
 		return 1;
