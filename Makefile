@@ -120,13 +120,28 @@ test: deps
 	@sh tests/run.sh
 
 # The server's binaries and the client (contrib/minpaas, installed as
-# minpaas-client beside the admin command `minpaas`) under $(PREFIX);
-# DESTDIR for packaging.
+# minpaas-client beside the admin command `minpaas`) under $(PREFIX); the
+# config file /etc/minpaas/minpaas.conf, only when there is none (an
+# administrator's file is never replaced); and the systemd unit, in
+# $(PREFIX)/lib/systemd/system: systemd reads /usr/local/lib/systemd/system
+# for units installed from source and leaves /etc/systemd/system to the
+# administrator (see system/minpaas.service.in). DESTDIR for packaging.
 PREFIX ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR  = /etc/minpaas
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 contrib/minpaas $(DESTDIR)$(PREFIX)/bin/minpaas-client
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' system/minpaas.service.in > $(DESTDIR)$(UNITDIR)/minpaas.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/minpaas.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/minpaas.service.tmp $(DESTDIR)$(UNITDIR)/minpaas.service
+	@if [ -e $(DESTDIR)$(CONFDIR)/minpaas.conf ]; then \
+		echo "kept $(DESTDIR)$(CONFDIR)/minpaas.conf (the new defaults are in system/minpaas.conf)"; \
+	else \
+		echo "install -m 0644 system/minpaas.conf $(DESTDIR)$(CONFDIR)/minpaas.conf"; \
+		install -m 0644 system/minpaas.conf $(DESTDIR)$(CONFDIR)/minpaas.conf; \
+	fi
 
 # On a developer's machine the client is `minpaas` (no admin command there).
 install-client:
