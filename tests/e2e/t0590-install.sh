@@ -4,10 +4,11 @@
 # and a second install keeps an edited config; systemd-analyze accepts the
 # unit; `minpaas up` takes its ports, home and variables from the config
 # file, a flag and a variable win over it, and a bad file stops it with
-# "FILE:LINE: why" and exit status 2 before it starts anything. Needs no
-# dockerd; nothing leaves 127.0.0.1.
+# "FILE:LINE: why" and exit status 2 before it starts anything;
+# scripts/install-server.sh parses, and its daemon.json step keeps what an
+# admin wrote. Needs no dockerd; nothing leaves 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
-test_plan 8
+test_plan 9
 
 ROOT="$TEST_ROOT/root"
 UNIT="$ROOT/usr/local/lib/systemd/system/minpaas.service"
@@ -208,6 +209,26 @@ test_expect_success 'a bad config: exit 2, FILE:LINE: why, nothing started' '
 	test_expect_code 2 env MINPAAS_HOME="$never" MINPAAS_CONFIG=bad.conf "$MP" apps 2>err &&
 	grep "bad.conf:7: unknown key" err &&
 	test ! -e "$TEST_ROOT/badhome" && test ! -e "$never"
+'
+
+test_expect_success 'install-server.sh parses; its daemon.json step keeps the rest' '
+	sh -n "$TEST_TOP/scripts/install-server.sh" &&
+	{ ! command -v shellcheck >/dev/null ||
+		shellcheck "$TEST_TOP/scripts/install-server.sh"; } &&
+	dj="$TEST_TOP/scripts/daemon-json.py" &&
+	test "$(python3 "$dj" new.json)" = created &&
+	python3 -c "import json,sys; assert json.load(open(sys.argv[1])) == {\"userland-proxy\": False}" new.json &&
+	test "$(python3 "$dj" new.json)" = unchanged &&
+	printf "{\"log-driver\": \"journald\", \"userland-proxy\": true}\n" >old.json &&
+	cp old.json was.json &&
+	test "$(python3 "$dj" old.json)" = changed &&
+	python3 -c "import json,sys; assert json.load(open(sys.argv[1])) == {\"log-driver\": \"journald\", \"userland-proxy\": False}" old.json &&
+	cmp was.json old.json.orig &&
+	printf "{\"log-driver\": " >broken.json &&
+	cp broken.json broken.was &&
+	test_expect_code 1 python3 "$dj" broken.json 2>err &&
+	grep "broken.json is not valid JSON" err &&
+	cmp broken.was broken.json
 '
 
 [ -f "$TEST_ROOT/figures" ] && sed 's/^/# /' "$TEST_ROOT/figures"
