@@ -324,8 +324,9 @@ deploy_help() {
 
 step "minpaas.service"
 if [ -z "$systemd" ]; then
+	# a notice, not a failure: on stdout, in order with the rest
 	printf ' !     %s\n' \
-		"systemd is not running on this host: minpaas.service is installed but cannot be enabled here." >&2
+		"systemd is not running on this host: minpaas.service is installed but cannot be enabled here."
 	info "Start minpaas yourself, as root, and keep it running:"
 	info "    $MINPAAS up --config $CONF"
 	info "or in the background, its log in /var/log/minpaas/minpaas.log:"
