@@ -185,10 +185,47 @@ apps_when(int64_t t, char *out, size_t len)
 		snprintf(out, len, "-");
 }
 
+/* The app's status in one phrase, from its web process (procs[0]) as it is,
+ * not as the last deploy left it. */
+static void
+apps_status(
+    const struct cmd_proc *procs, size_t n, int stopped, char *out, size_t len)
+{
+	const struct cmd_proc *web = n > 0 ? &procs[0] : NULL;
+
+	if (stopped)
+		snprintf(out, len,
+		    "stopped (its URLs answer 503; ps:start starts it)");
+	else if (web == NULL || strcmp(web->state, "missing") == 0)
+		snprintf(out, len,
+		    "down: its web process is gone "
+		    "(ps:restart starts a new one)");
+	else if (strcmp(web->state, "running") == 0 && web->answering)
+		snprintf(out, len, "running");
+	else if (strcmp(web->state, "running") == 0)
+		snprintf(out, len, "running, but not answering on $PORT");
+	else if (strcmp(web->state, "crash-looping") == 0 && !web->running)
+		snprintf(out, len,
+		    "crash-looping: web restarted %d times, last exit status "
+		    "%d (see `logs`)",
+		    web->restarts, web->exit_code);
+	else if (strcmp(web->state, "crash-looping") == 0)
+		snprintf(out, len,
+		    "crash-looping: web restarted %d times, up again for "
+		    "less than %d s (see `logs`)",
+		    web->restarts, CMD_CRASHLOOP_WINDOW);
+	else if (strcmp(web->state, "restarting") == 0)
+		snprintf(out, len, "restarting: web exited with status %d",
+		    web->exit_code);
+	else
+		snprintf(out, len, "down: web is %s (status %d)", web->state,
+		    web->exit_code);
+}
+
 int
 cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char owner[64], when[40], ago[32];
+	char owner[64], when[40], ago[32], what[128];
 	struct apps_hosts hosts = {0, NULL};
 	struct state_release rel;
 	struct state_app app;
@@ -265,18 +302,20 @@ cmd_apps_info(struct cmd_ctx *ctx, int argc, char **argv)
 		    when);
 	} else
 		printf("Release:    v%u\n", app.release);
-	printf("Status:     %s\n",
-	    stopped ? "stopped (its URLs answer 503; ps:start starts it)"
-	            : "running");
+	apps_status(procs, n, stopped, what, sizeof what);
+	printf("Status:     %s\n", what);
 	printf("Processes:\n");
 	for (i = 0; i < n; i++) {
 		cmd_ago(procs[i].since, ago, sizeof ago);
 		apps_when(procs[i].since, when, sizeof when);
-		printf("  %-10s %-10s v%-5u %-12.12s %s %s (%s)%s\n",
-		    procs[i].type, procs[i].state, procs[i].release,
+		cmd_proc_describe(&procs[i], what, sizeof what);
+		printf(
+		    "  %-10s %-18s v%-5u %-12.12s %s %s (%s), %d restart%s%s\n",
+		    procs[i].type, what, procs[i].release,
 		    procs[i].container[0] ? procs[i].container : "-",
 		    strcmp(procs[i].state, "running") == 0 ? "up" : "since",
-		    ago, when,
+		    ago, when, procs[i].restarts,
+		    procs[i].restarts == 1 ? "" : "s",
 		    strcmp(procs[i].type, "web") != 0 ? ""
 		    : procs[i].answering              ? ", answering"
 		                                      : ", not answering");

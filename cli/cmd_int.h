@@ -94,10 +94,20 @@ int cmd_apps_destroy(struct cmd_ctx *ctx, int argc, char **argv);
 #define CMD_PROBE_MS 300 /* how long apps:info and ps wait for a connect */
 
 /* One process of an app as ps shows it. */
+#define CMD_CRASHLOOP        3  /* restarts that make a crash loop ... */
+#define CMD_CRASHLOOP_WINDOW 60 /* ... while its last start is this recent */
+
 struct cmd_proc {
 	char type[32];      /* "web", "worker", ... */
 	char container[72]; /* "" when none */
-	char state[16];     /* Docker's status, or "missing" */
+	/* "running", "restarting" (Docker starts it again), "crash-looping"
+	 * (CMD_CRASHLOOP restarts or more, and down or up for less than
+	 * CMD_CRASHLOOP_WINDOW s), "exited", "created", "missing" (no
+	 * container), "unknown" */
+	char state[16];
+	int running;   /* the process runs now */
+	int exit_code; /* of its last exit (known when not running) */
+	int restarts;  /* times Docker started it again */
 	uint32_t release;
 	int64_t since; /* unix seconds it started (running) or ended */
 	int answering; /* web only: accepts connections on its port */
@@ -115,6 +125,8 @@ int cmd_ps_list(struct state *st, const struct state_app *app,
  * out. */
 struct json_t *cmd_proc_json(
     const struct cmd_proc *p, const char *key, struct json_t *value);
+/* p's state as shown: "running", "exited (137)", "crash-looping (1)". */
+void cmd_proc_describe(const struct cmd_proc *p, char *out, size_t len);
 /* "3d 4h", "5m 10s": how long since t. */
 void cmd_ago(int64_t t, char *out, size_t len);
 

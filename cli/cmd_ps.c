@@ -75,9 +75,30 @@ ps_inspect(struct sched *d, struct cmd_proc *p)
 		    rc == SCHED_NOTFOUND ? "missing" : "unknown");
 		return;
 	}
-	snprintf(p->state, sizeof p->state, "%s",
-	    ds.restarting ? "restarting" : ds.status);
-	p->since = ds.running ? ds.started : ds.finished;
+	p->running = ds.running && !ds.restarting;
+	p->exit_code = ds.exit_code;
+	p->restarts = ds.restart_count;
+	if (ds.restart_count >= CMD_CRASHLOOP &&
+	    (!p->running ||
+	        (int64_t)time(NULL) - ds.started < CMD_CRASHLOOP_WINDOW))
+		snprintf(p->state, sizeof p->state, "crash-looping");
+	else if (p->running)
+		snprintf(p->state, sizeof p->state, "running");
+	else
+		snprintf(p->state, sizeof p->state, "%s",
+		    ds.restarting ? "restarting" : ds.status);
+	p->since = ds.running && !ds.restarting ? ds.started : ds.finished;
+}
+
+void
+cmd_proc_describe(const struct cmd_proc *p, char *out, size_t len)
+{
+	if (p->running || strcmp(p->state, "missing") == 0 ||
+	    strcmp(p->state, "unknown") == 0 ||
+	    strcmp(p->state, "created") == 0)
+		snprintf(out, len, "%s", p->state);
+	else
+		snprintf(out, len, "%s (%d)", p->state, p->exit_code);
 }
 
 /* 1 when app's generated route holds no upstream (ps:stop wrote it). */
@@ -159,8 +180,9 @@ cmd_ps_list(struct state *st, const struct state_app *app,
 json_t *
 cmd_proc_json(const struct cmd_proc *p, const char *key, json_t *value)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "type", p->type,
-	    "container", p->container, "state", p->state, "release",
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:o}", "type",
+	    p->type, "container", p->container, "state", p->state, "exit_code",
+	    p->exit_code, "restarts", p->restarts, "release",
 	    (json_int_t)p->release, "since", (json_int_t)p->since, key, value);
 }
 
@@ -170,7 +192,7 @@ cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 	struct state_app app;
 	struct cmd_proc *procs = NULL;
 	json_t *arr, *o;
-	char ago[32];
+	char ago[32], what[32];
 	int64_t up;
 	size_t i, n = 0;
 	int json = cmd_take_json(&argc, argv), rc, stopped;
@@ -212,15 +234,13 @@ cmd_ps(struct cmd_ctx *ctx, int argc, char **argv)
 		    app.name, app.release, app.name);
 	else
 		printf("=== %s: v%u\n", app.name, app.release);
-	printf("%-10s %-11s %-8s %-10s %s\n", "TYPE", "STATE", "RELEASE",
-	    "UPTIME", "CONTAINER");
+	printf("%-10s %-18s %-8s %-8s %-10s %s\n", "TYPE", "STATE", "RELEASE",
+	    "RESTARTS", "SINCE", "CONTAINER");
 	for (i = 0; i < n; i++) {
-		if (strcmp(procs[i].state, "running") == 0)
-			cmd_ago(procs[i].since, ago, sizeof ago);
-		else
-			snprintf(ago, sizeof ago, "-");
-		printf("%-10s %-11s v%-7u %-10s %.12s\n", procs[i].type,
-		    procs[i].state, procs[i].release, ago,
+		cmd_ago(procs[i].since, ago, sizeof ago);
+		cmd_proc_describe(&procs[i], what, sizeof what);
+		printf("%-10s %-18s v%-7u %-8d %-10s %.12s\n", procs[i].type,
+		    what, procs[i].release, procs[i].restarts, ago,
 		    procs[i].container[0] ? procs[i].container : "-");
 	}
 	free(procs);

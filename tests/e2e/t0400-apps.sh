@@ -80,7 +80,7 @@ test_expect_success 'apps:info shows URL, runtime, release and a healthy web pro
 
 test_expect_success 'ps lists the web process with state, release and uptime' '
 	mp_ssh ps "$APP" >ps && cat ps &&
-	grep -q "^web  *running  *v1  *[0-9]*[smhd]" ps &&
+	grep -q "^web  *running  *v1  *0  *[0-9]*[smhd]" ps &&
 	mp_ssh ps "$APP" --json >ps.json &&
 	python3 -c "import json; p=json.load(open(\"ps.json\")); assert p[0][\"type\"]==\"web\" and p[0][\"state\"]==\"running\" and p[0][\"release\"]==1, p"
 '
