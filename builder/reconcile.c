@@ -22,7 +22,6 @@ struct sweep {
 	struct state *st;
 	struct sched *s;
 	struct reconcile_stats *stats;
-	char domain[STATE_MAXHOST + 1];
 	struct sched_entry *procs; /* every process of this instance */
 	size_t nprocs;
 };
@@ -33,9 +32,7 @@ static int
 sweep_route(struct sweep *w, const char *app, char *host, size_t hostlen,
     struct state_route *route)
 {
-	int n = snprintf(host, hostlen, "%s.%s", app, w->domain);
-
-	if (n < 0 || (size_t)n >= hostlen)
+	if (state_app_host(w->st, app, host, hostlen) == -1)
 		return STATE_NOTFOUND;
 	return state_route_get(w->st, host, route);
 }
@@ -182,17 +179,12 @@ reconcile_sweep(
 	struct state_port *ports = NULL;
 	struct sweep w;
 	size_t i, napps = 0, nports = 0;
-	int fd, rc;
+	int fd;
 
 	memset(&w, 0, sizeof w);
 	w.st = st;
 	w.s = s;
 	w.stats = stats;
-	rc = state_meta_get(st, "domain", w.domain, sizeof w.domain);
-	if (rc == -1)
-		return -1;
-	if (rc == STATE_NOTFOUND || w.domain[0] == '\0')
-		snprintf(w.domain, sizeof w.domain, "localhost");
 	if (state_app_list(st, &apps, &napps) == -1)
 		return -1;
 	/* listed before any lock is taken: a deploy that starts after this
