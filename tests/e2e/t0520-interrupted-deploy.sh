@@ -3,9 +3,11 @@
 # with a line saying the deploy was interrupted, the release is marked
 # failed, the branch is put back so the same commit retries, and the
 # reconciler removes the container the deploy left; the release that
-# served keeps serving. Each test prints its figure.
+# served keeps serving. Killed after the route switch, while it stops the
+# previous release's processes, the new release serves and the reconciler
+# removes what the old one left. Each test prints its figure.
 . "$(dirname "$0")/lib.sh"
-test_plan 4
+test_plan 5
 
 APP=$(app_name cut)
 STACK=${MINPAAS_STACK_IMAGE:-minpaas/stack:bookworm}
@@ -44,6 +46,15 @@ release_containers() {
 	docker ps -aq --filter "label=minpaas.app=$APP" --filter "label=minpaas.release=$1"
 }
 no_containers() { test -z "$(release_containers "$1")"; }
+
+# A Procfile whose worker ignores SIGTERM: stopping it takes the whole
+# grace period, long enough to kill the hook while it does.
+write_procfile() {
+	cat >Procfile <<-'EOF'
+	web: python3 app.py
+	worker: trap "" TERM; while :; do sleep 1; done
+	EOF
+}
 
 minpaas_start
 
@@ -109,6 +120,33 @@ test_expect_success 'only the live release'"'"'s container is left, and a sweep 
 	echo "$cur" >expect && test_cmp expect left &&
 	"$MINPAAS_BUILD/minpaas-reconciler" --once 2>sweep.log && cat sweep.log &&
 	! grep -q "removed\|given back\|marked failed" sweep.log
+'
+
+test_expect_success 'a hook killed after the route switch: the new release serves, the old one'"'"'s processes go' '
+	APP=$(app_name cut2) && URL="http://$APP.localhost" &&
+	git init -q -b main app2 && cd app2 &&
+	git remote add minpaas "ssh://git@127.0.0.1:$SSH_PORT/$APP" &&
+	write_py_app first &&
+	write_procfile &&
+	git add . && git commit -qm first && git push -q minpaas main &&
+	test "$(body)" = first &&
+	test -n "$(docker ps -q --filter "label=minpaas.app=$APP" --filter label=minpaas.release=1 --filter label=minpaas.process=worker)" &&
+	write_py_app second && git commit -qam second &&
+	{ push_bg switch & } &&
+	wait_for 90 grep -q "Released v2" "$TEST_ROOT/switch.out" &&
+	wait_for 30 grep -q "worker: " "$TEST_ROOT/switch.out" &&
+	pid=$(hook_pid) && test -n "$pid" &&
+	t0=$(now) && kill -9 $pid &&
+	wait_for 30 ended switch && cat "$TEST_ROOT/switch.out" &&
+	test "$(cat "$TEST_ROOT/switch.rc")" != 0 &&
+	grep -q "The deploy of $APP was interrupted" "$TEST_ROOT/switch.out" &&
+	grep -q "v2 is live" "$TEST_ROOT/switch.out" &&
+	test "$(body)" = second &&
+	wait_for 90 no_containers 1 && gone=$(since "$t0") &&
+	test "$(docker ps -q --filter "label=minpaas.app=$APP" --filter label=minpaas.release=2 | wc -l)" = 2 &&
+	mp_ssh releases "$APP" >rel && cat rel &&
+	grep -q "^\* v2  *live" rel && grep -q "^  v1  *superseded" rel &&
+	figure "killed after the route switch: the old release'"'"'s processes removed $gone s after the kill"
 '
 
 [ -f "$TEST_ROOT/figures" ] && sed 's/^/# /' "$TEST_ROOT/figures"
