@@ -39,7 +39,7 @@ LIB      = $(B)/libminpaas.a
 BINS     = $(B)/minpaas $(B)/minpaas-sshd $(B)/minpaas-hook $(B)/minpaas-router \
            $(B)/minpaas-reconciler
 SSHD_SRC = $(wildcard sshd/*.c)
-HOOK_SRC = $(wildcard hooks/*.c)
+HOOK_SRC = hooks/main.c
 ROUTER_SRC = $(wildcard router/*.c)
 RECONCILER_SRC = $(wildcard reconciler/*.c)
 CLI_SRC  = cli/main.c

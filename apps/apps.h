@@ -23,7 +23,7 @@
 
 #define APPS_BRANCH                                                            \
 	"main" /* deploy branch of a new app ("master" when                    \
-	          a repository has no main: hooks/push.c) */
+	          a repository has no main: builder/deploy.c) */
 #define APPS_MAXURL (STATE_MAXHOST + 32) /* "http://<host>:<port>/" */
 
 /* Who asks. The local admin command is {"", 1}. */

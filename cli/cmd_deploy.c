@@ -2,20 +2,23 @@
  * cli/cmd_deploy.c: `deploy APP`, `deploy:tar APP < tarball`,
  * `deploy:image APP IMAGE` and `releases:info APP vN`. The three deploys
  * check the caller's rights, create the app for its first tarball or image
- * (apps_create: owned by the caller, as a first push does), then exec
- * minpaas-hook (--redeploy / --tar / --image) from the directory of the
- * running binary, which takes the app's deploy lock and goes through the
- * release path of a push. Guarantees: the hook runs with stdin/stdout/stderr
- * untouched, so its exit status is the command's.
+ * (apps_create: owned by the caller, as a first push does), then call the
+ * deploy pipeline (builder/deploy.h) in this process, which takes the app's
+ * deploy lock and goes through the release path of a push. Guarantees: the
+ * tarball is read from stdin, progress goes to stdout as a push's does, and
+ * the exit status is 0 only when the release went live.
  */
 #include <errno.h>
-#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <git2.h>
+
+#include "builder/deploy.h"
 #include "cli/cmd_deploy.h"
 #include "cli/cmd_int.h"
 #include "common/err.h"
@@ -42,52 +45,73 @@ deploy_app(struct cmd_ctx *ctx, const char *name, int create)
 	return cmd_fail(1, "%s", err_msg());
 }
 
-/* Replaces this process with minpaas-hook argv[1..]; returns 1 (printed)
- * only when that fails. */
-static int
-exec_hook(struct cmd_ctx *ctx, const char *app, char **argv)
-{
-	char self[HOME_MAXPATH], path[HOME_MAXPATH + 32];
-	ssize_t n;
+static volatile sig_atomic_t deploy_cancelled;
 
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return cmd_fail(
-		    1, "cannot find this program: %s", strerror(errno));
-	self[n] = '\0';
-	snprintf(path, sizeof path, "%s/%s", dirname(self), CMD_HOOK_NAME);
-	if (setenv("MINPAAS_HOME", home_dir(), 1) == -1 ||
-	    setenv("MINPAAS_APP", app, 1) == -1 ||
-	    setenv("MINPAAS_KEY_FP", ctx->key_fp ? ctx->key_fp : "", 1) == -1 ||
-	    setenv("MINPAAS_KEY_NAME",
-	        ctx->key_name && *ctx->key_name ? ctx->key_name : "admin",
-	        1) == -1)
-		return cmd_fail(1, "out of memory");
-	unsetenv("MINPAAS_RESULT");
+static void
+deploy_on_signal(int sig)
+{
+	deploy_cancelled = 1;
+}
+
+/*
+ * Runs the pipeline in this process for a deploy whose app is checked:
+ * SIGTERM, SIGINT or SIGHUP (the client went away) cancels a running
+ * build, SIGPIPE is ignored so a deploy is never stopped half-way by a
+ * closed channel. Returns the command's exit status.
+ */
+static int
+deploy_run(
+    struct cmd_ctx *ctx, const char *app, const char *what, const char *image)
+{
+	struct sigaction sa, old[4];
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+	struct deploy_ctx d;
+	size_t i;
+	int rc;
+
+	memset(&d, 0, sizeof d);
+	d.app = app;
+	d.key_fp = ctx->key_fp ? ctx->key_fp : "";
+	d.key_name = ctx->key_name && *ctx->key_name ? ctx->key_name : "admin";
+	d.out = stdout;
+	d.cancel = &deploy_cancelled;
+	deploy_cancelled = 0;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++) {
+		sa.sa_handler = sigs[i] == SIGPIPE ? SIG_IGN : deploy_on_signal;
+		sigaction(sigs[i], &sa, &old[i]);
+	}
 	fflush(NULL);
-	argv[0] = path;
-	execv(path, argv);
-	return cmd_fail(1, "cannot run %s: %s", path, strerror(errno));
+	git_libgit2_init();
+	if (strcmp(what, "redeploy") == 0)
+		rc = deploy_redeploy(&d);
+	else if (strcmp(what, "tar") == 0)
+		rc = deploy_tar(&d, 0);
+	else
+		rc = deploy_image(&d, image);
+	git_libgit2_shutdown();
+	fflush(stdout);
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rc == 0 ? 0 : 1;
 }
 
 int
 cmd_deploy(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char *args[] = {NULL, "--redeploy", NULL, NULL};
 	int rc;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cmd_fail(2, "usage: deploy APP");
 	if ((rc = deploy_app(ctx, argv[1], 0)) != 0)
 		return rc;
-	args[2] = argv[1];
-	return exec_hook(ctx, argv[1], args);
+	return deploy_run(ctx, argv[1], "redeploy", NULL);
 }
 
 int
 cmd_deploy_tar(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char *args[] = {NULL, "--tar", NULL, NULL};
 	int rc;
 
 	if (argc != 2 || argv[1][0] == '-')
@@ -95,23 +119,19 @@ cmd_deploy_tar(struct cmd_ctx *ctx, int argc, char **argv)
 		                   "APP");
 	if ((rc = deploy_app(ctx, argv[1], 1)) != 0)
 		return rc;
-	args[2] = argv[1];
-	return exec_hook(ctx, argv[1], args);
+	return deploy_run(ctx, argv[1], "tar", NULL);
 }
 
 int
 cmd_deploy_image(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	char *args[] = {NULL, "--image", NULL, NULL, NULL};
 	int rc;
 
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
 		return cmd_fail(2, "usage: deploy:image APP IMAGE");
 	if ((rc = deploy_app(ctx, argv[1], 1)) != 0)
 		return rc;
-	args[2] = argv[1];
-	args[3] = argv[2];
-	return exec_hook(ctx, argv[1], args);
+	return deploy_run(ctx, argv[1], "image", argv[2]);
 }
 
 int

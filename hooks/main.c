@@ -1,18 +1,11 @@
 /*
  * hooks/main.c: minpaas-hook, run by `git receive-pack` as the repository's
  * hooks/post-receive (cwd = the bare repository). Reads the "<old> <new>
- * <ref>" lines, hands them to push_run, and records the outcome in
+ * <ref>" lines, hands them to deploy_push, and records the outcome in
  * $MINPAAS_RESULT for minpaas-sshd, which turns a failed deploy into a
  * failed `git push`: "started" as it begins, "ok" or "failed" when it ends,
  * so a hook killed on the way leaves "started" (an interrupted deploy). Its
  * stdout and stderr reach the pusher as "remote: ..." lines.
- *
- * The same binary deploys from other sources, for the commands that
- * minpaas-sshd runs with the SSH channel as stdin/stdout/stderr:
- *
- *   minpaas-hook --redeploy <app>        the deploy branch's commit again
- *   minpaas-hook --tar <app>             a tarball read from stdin
- *   minpaas-hook --image <app> <image>   an image already on the host
  *
  * SIGTERM, SIGINT or SIGHUP (the pusher went away: minpaas-sshd signals
  * the whole process group) cancels a running build; Docker then stops it.
@@ -33,7 +26,7 @@
 #include "common/home.h"
 #include "common/log.h"
 #include "common/progress.h"
-#include "hooks/push.h"
+#include "builder/deploy.h"
 
 static volatile sig_atomic_t cancelled;
 
@@ -44,9 +37,9 @@ on_cancel(int sig)
 }
 
 static int
-read_updates(FILE *in, struct push_update *u, size_t *n)
+read_updates(FILE *in, struct deploy_update *u, size_t *n)
 {
-	char line[PUSH_MAXLINE];
+	char line[DEPLOY_MAXLINE];
 
 	*n = 0;
 	while (fgets(line, sizeof line, in) != NULL) {
@@ -56,13 +49,13 @@ read_updates(FILE *in, struct push_update *u, size_t *n)
 			line[--len] = '\0';
 		else if (!feof(in))
 			return err_set("ref update line longer than %d bytes",
-			    PUSH_MAXLINE);
+			    DEPLOY_MAXLINE);
 		if (len == 0)
 			continue;
-		if (*n == PUSH_MAXREFS)
+		if (*n == DEPLOY_MAXREFS)
 			return err_set(
-			    "more than %d refs in one push", PUSH_MAXREFS);
-		if (push_parse_update(line, &u[*n]) == -1)
+			    "more than %d refs in one push", DEPLOY_MAXREFS);
+		if (deploy_parse_update(line, &u[*n]) == -1)
 			return -1;
 		(*n)++;
 	}
@@ -89,43 +82,15 @@ write_result(const char *result)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: minpaas-hook (as post-receive)\n"
-	                "       minpaas-hook --redeploy APP\n"
-	                "       minpaas-hook --tar APP < tarball\n"
-	                "       minpaas-hook --image APP IMAGE\n");
+	fprintf(stderr, "usage: minpaas-hook (run by git as post-receive)\n");
 	return 2;
-}
-
-/* The other sources: exit status 0 or 1, nothing written to RESULT. */
-static int
-run_mode(struct push_ctx *ctx, int argc, char **argv)
-{
-	int rc;
-
-	ctx->app = argv[2];
-	if (!app_name_valid(ctx->app)) {
-		FAIL(stdout, "invalid app name '%s'", ctx->app);
-		return 1;
-	}
-	git_libgit2_init();
-	if (strcmp(argv[1], "--redeploy") == 0 && argc == 3)
-		rc = push_run_redeploy(ctx);
-	else if (strcmp(argv[1], "--tar") == 0 && argc == 3)
-		rc = push_run_tar(ctx, 0);
-	else if (strcmp(argv[1], "--image") == 0 && argc == 4)
-		rc = push_run_image(ctx, argv[3]);
-	else
-		rc = usage();
-	git_libgit2_shutdown();
-	fflush(stdout);
-	return rc == 0 ? 0 : rc == 2 ? 2 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct push_update updates[PUSH_MAXREFS];
-	struct push_ctx ctx;
+	static struct deploy_update updates[DEPLOY_MAXREFS];
+	struct deploy_ctx ctx;
 	struct sigaction sa;
 	const char *key;
 	size_t n;
@@ -149,8 +114,6 @@ main(int argc, char **argv)
 	ctx.key_fp = key != NULL ? key : "";
 	ctx.out = stdout;
 	ctx.cancel = &cancelled;
-	if (argc >= 3 && strncmp(argv[1], "--", 2) == 0)
-		return run_mode(&ctx, argc, argv);
 	if (argc != 1)
 		return usage();
 	write_result("started");
@@ -165,7 +128,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	git_libgit2_init();
-	rc = push_run(&ctx, updates, n);
+	rc = deploy_push(&ctx, updates, n);
 	git_libgit2_shutdown();
 out:
 	fflush(stdout);

@@ -1,19 +1,19 @@
 /*
  * tests/fuzz/fuzz_ignore.c: libFuzzer target for the .dockerignore matcher
- * (hooks/ignore.c). The input is .dockerignore text, a NUL byte, then the
+ * (builder/ignore.c). The input is .dockerignore text, a NUL byte, then the
  * paths to match, one a line (no NUL: the whole input is the patterns, and
  * its lines are the paths too). Beyond "no crash": matching ends quickly
  * (run with -timeout), a pattern list that parses gives the same answers
  * when parsed again and asked again, and an empty list matches nothing.
  *
- * fuzz-sources: hooks/ignore.c common/err.c
+ * fuzz-sources: builder/ignore.c common/err.c
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks/ignore.h"
+#include "builder/ignore.h"
 
 #define FUZZ_MAXPATHS 64
 

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_tarsrc.c: libFuzzer target for the reader of a client's
- * tarball for `deploy:tar` (hooks/tarsrc.c, with libarchive). The input is
+ * tarball for `deploy:tar` (builder/tarsrc.c, with libarchive). The input is
  * the tarball (plain, gzip, bzip2 or xz), given on a memory file as the
  * client's stdin would be; spooling goes under a scratch $MINPAAS_HOME.
  * Beyond "no crash": an accepted tarball answers the runtime detection's
@@ -8,7 +8,7 @@
  * is the platform Dockerfile and whose entries all stay under the root: no
  * absolute path, no ".." component, no ".git", no hard link.
  *
- * fuzz-sources: hooks/tarsrc.c hooks/ignore.c
+ * fuzz-sources: builder/tarsrc.c builder/ignore.c
  * fuzz-sources: common/home.c common/buf.c common/err.c
  * fuzz-libs: -larchive
  */
@@ -24,7 +24,7 @@
 #include <archive_entry.h>
 
 #include "common/buf.h"
-#include "hooks/tarsrc.h"
+#include "builder/tarsrc.h"
 
 #define FUZZ_MAXCONTEXT (32 << 20) /* context bytes read back at most */
 

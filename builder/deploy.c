@@ -1,5 +1,5 @@
 /*
- * hooks/push.c: the deploy steps of a push (DESIGN.md "The push, step by
+ * builder/deploy.c: the deploy steps of a push (DESIGN.md "The push, step by
  * step", 3-6), in Heroku's output shape: "-----> " steps, 7-space details,
  * " !     " errors, each line flushed as it is written.
  *
@@ -24,26 +24,26 @@
 #include "builder/release.h"
 #include "common/err.h"
 #include "common/home.h"
-#include "hooks/buildout.h"
-#include "hooks/gittar.h"
-#include "hooks/push.h"
-#include "hooks/tarsrc.h"
+#include "builder/buildout.h"
+#include "builder/gittar.h"
+#include "builder/deploy.h"
+#include "builder/tarsrc.h"
 #include "runtimes/runtime.h"
 #include "state/buildlog.h"
 #include "state/state.h"
 
 #define ZERO_OID "0000000000000000000000000000000000000000"
 
-struct push {
-	const struct push_ctx *ctx;
+struct job {
+	const struct deploy_ctx *ctx;
 	struct state *st;
 	git_repository *repo;
 	struct state_app app;
-	const char *branch;          /* short name of the deploy branch */
-	const struct push_update *u; /* its update */
-	struct state_release rel;    /* rel.number == 0 until recorded */
-	char reason[ERR_MAXLEN];     /* why the push is rejected */
-	struct buildout bo;          /* what the pusher saw, kept as the log */
+	const char *branch;            /* short name of the deploy branch */
+	const struct deploy_update *u; /* its update */
+	struct state_release rel;      /* rel.number == 0 until recorded */
+	char reason[ERR_MAXLEN];       /* why the push is rejected */
+	struct buildout bo; /* what the pusher saw, kept as the log */
 };
 
 /* Prints one line and keeps it in the release's build log. */
@@ -78,7 +78,7 @@ is_hex40(const char *s, size_t n)
 }
 
 int
-push_parse_update(const char *line, struct push_update *out)
+deploy_parse_update(const char *line, struct deploy_update *out)
 {
 	const char *a = line, *b, *c;
 
@@ -101,8 +101,8 @@ short_ref(const char *ref)
 	return strncmp(ref, "refs/heads/", 11) == 0 ? ref + 11 : ref;
 }
 
-static const struct push_update *
-find_branch(const struct push_update *u, size_t n, const char *branch)
+static const struct deploy_update *
+find_branch(const struct deploy_update *u, size_t n, const char *branch)
 {
 	size_t i;
 
@@ -118,7 +118,7 @@ static int
 has_branch(git_repository *repo, const char *branch)
 {
 	git_reference *ref;
-	char name[PUSH_MAXREF + 16];
+	char name[DEPLOY_MAXREF + 16];
 
 	snprintf(name, sizeof name, "refs/heads/%s", branch);
 	if (git_reference_lookup(&ref, repo, name) != 0)
@@ -166,8 +166,8 @@ tree_read(void *arg, const char *path, char **out, size_t *len)
 		goto out;
 	}
 	n = (size_t)git_blob_rawsize(blob);
-	if (n > PUSH_MAXFILE) {
-		err_set("%s is larger than %d bytes", path, PUSH_MAXFILE);
+	if (n > DEPLOY_MAXFILE) {
+		err_set("%s is larger than %d bytes", path, DEPLOY_MAXFILE);
 		goto out;
 	}
 	if ((*out = malloc(n + 1)) == NULL) {
@@ -198,7 +198,7 @@ struct source {
 
 /* Records the failure on the release when release_deploy did not. */
 static void
-release_failed(struct push *p)
+release_failed(struct job *p)
 {
 	if (p->rel.number == 0 || strcmp(p->rel.status, STATE_REL_FAILED) == 0)
 		return;
@@ -208,7 +208,7 @@ release_failed(struct push *p)
 		    err_msg());
 }
 
-/* $MINPAAS_BUILD_TIMEOUT seconds, or PUSH_BUILD_TIMEOUT. */
+/* $MINPAAS_BUILD_TIMEOUT seconds, or DEPLOY_BUILD_TIMEOUT. */
 static long
 build_timeout(void)
 {
@@ -217,9 +217,9 @@ build_timeout(void)
 	long v;
 
 	if (s == NULL || *s == '\0')
-		return PUSH_BUILD_TIMEOUT;
+		return DEPLOY_BUILD_TIMEOUT;
 	v = strtol(s, &end, 10);
-	return *end == '\0' && v > 0 ? v : PUSH_BUILD_TIMEOUT;
+	return *end == '\0' && v > 0 ? v : DEPLOY_BUILD_TIMEOUT;
 }
 
 /* The app's config entries that the platform Dockerfiles take as build
@@ -241,14 +241,14 @@ build_args(const struct state_env *env, const char **args, size_t max)
 }
 
 static int
-build(struct push *p, struct sched *s, struct source *src,
+build(struct job *p, struct sched *s, struct source *src,
     const struct runtime_result *rr, char *image, size_t imagelen)
 {
 	struct gittar_file df = {"Dockerfile", rr->dockerfile,
 	    rr->dockerfile ? strlen(rr->dockerfile) : 0};
 	struct sched_build_opts opts;
 	struct state_env env = {0, NULL};
-	const char *args[PUSH_MAXBUILDARGS];
+	const char *args[DEPLOY_MAXBUILDARGS];
 	struct gittar *tar = NULL;
 	sched_read_fn read;
 	void *rarg;
@@ -258,7 +258,7 @@ build(struct push *p, struct sched *s, struct source *src,
 	args[0] = NULL;
 	if (rr->dockerfile != NULL &&
 	    state_env_get(p->st, p->ctx->app, &env) == 0)
-		build_args(&env, args, PUSH_MAXBUILDARGS);
+		build_args(&env, args, DEPLOY_MAXBUILDARGS);
 	if (src->tar != NULL) {
 		if (tarsrc_stream(src->tar, &df, rr->dockerfile ? 1 : 0) ==
 		    -1) {
@@ -312,7 +312,7 @@ out:
 
 /* Keeps the build log with the release (failures included). */
 static void
-keep_log(struct push *p)
+keep_log(struct job *p)
 {
 	if (p->rel.number == 0 || p->bo.log.len == 0)
 		return;
@@ -335,7 +335,7 @@ image_kept(const char *image, const struct state_release *keep, size_t n)
 
 /*
  * After a successful deploy: the images of releases older than the last
- * PUSH_KEEP_IMAGES are removed (never one that a kept release uses, never
+ * DEPLOY_KEEP_IMAGES are removed (never one that a kept release uses, never
  * an image minpaas did not build), then the app's dangling build images.
  * Only this app's of this instance: while another app builds, its newest
  * step is a dangling image with that app's label, and pruning it fails that
@@ -343,7 +343,7 @@ image_kept(const char *image, const struct state_release *keep, size_t n)
  * wait for its lock.
  */
 static void
-collect_images(struct push *p, struct sched *s)
+collect_images(struct job *p, struct sched *s)
 {
 	struct state_release *rels = NULL;
 	size_t i, n, nkeep;
@@ -351,7 +351,7 @@ collect_images(struct push *p, struct sched *s)
 
 	if (state_release_list(p->st, p->ctx->app, &rels, &n) == -1)
 		return;
-	nkeep = n < PUSH_KEEP_IMAGES ? n : PUSH_KEEP_IMAGES;
+	nkeep = n < DEPLOY_KEEP_IMAGES ? n : DEPLOY_KEEP_IMAGES;
 	for (i = nkeep; i < n; i++) {
 		if (rels[i].image[0] == '\0' ||
 		    image_kept(rels[i].image, rels, nkeep) ||
@@ -373,7 +373,7 @@ collect_images(struct push *p, struct sched *s)
  * push fails) when app.json is there but unreadable or wrong.
  */
 static int
-read_healthcheck(struct push *p, const struct runtime_tree *rt)
+read_healthcheck(struct job *p, const struct runtime_tree *rt)
 {
 	char *json = NULL;
 	size_t len = 0;
@@ -406,7 +406,7 @@ read_healthcheck(struct push *p, const struct runtime_tree *rt)
 }
 
 static int
-deploy(struct push *p, struct source *src)
+deploy(struct job *p, struct source *src)
 {
 	struct runtime_tree rt = {tree_exists, tree_read, NULL};
 	struct runtime_result rr;
@@ -516,7 +516,7 @@ out:
 
 /* A commit of the repository as a source; 0 or -1 (printed). */
 static int
-source_commit(struct push *p, struct source *src, const char *hex)
+source_commit(struct job *p, struct source *src, const char *hex)
 {
 	git_oid oid;
 
@@ -545,7 +545,7 @@ source_release(struct source *src)
  * nothing ever went live), unless another push moved it meanwhile.
  */
 static void
-restore_branch(struct push *p)
+restore_branch(struct job *p)
 {
 	struct state_app now;
 	git_reference *ref = NULL, *out = NULL;
@@ -575,7 +575,7 @@ out:
 static void
 lock_waiting(void *arg)
 {
-	struct push *p = arg;
+	struct job *p = arg;
 
 	STEP(p, "Another deploy of %s is running; waiting for it to finish",
 	    p->ctx->app);
@@ -587,7 +587,7 @@ lock_waiting(void *arg)
  * when there is none.
  */
 static int
-push_caller(struct push *p, struct apps_caller *who)
+job_caller(struct job *p, struct apps_caller *who)
 {
 	struct state_key key;
 	int rc;
@@ -604,12 +604,12 @@ push_caller(struct push *p, struct apps_caller *who)
 }
 
 static int
-open_state(struct push *p)
+open_state(struct job *p)
 {
 	struct apps_caller who;
 	int rc;
 
-	if (state_open(&p->st, home_dir()) == -1 || push_caller(p, &who) == -1)
+	if (state_open(&p->st, home_dir()) == -1 || job_caller(p, &who) == -1)
 		return -1;
 	/* minpaas-sshd and the deploy commands made the app already; a push
 	 * that came another way (a local push) makes it here */
@@ -618,7 +618,7 @@ open_state(struct push *p)
 }
 
 static int
-open_repo(struct push *p)
+open_repo(struct job *p)
 {
 	if (git_repository_open_ext(
 	        &p->repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) == 0 ||
@@ -630,7 +630,7 @@ open_repo(struct push *p)
 
 /* Picks the deploy branch's update and notes the other refs. */
 static void
-pick_branch(struct push *p, const struct push_update *u, size_t n)
+pick_branch(struct job *p, const struct deploy_update *u, size_t n)
 {
 	size_t i;
 
@@ -655,7 +655,7 @@ pick_branch(struct push *p, const struct push_update *u, size_t n)
  * app destroyed while this waited for the lock stays destroyed.
  */
 static int
-run_locked(struct push *p, struct source *src, const char *what)
+run_locked(struct job *p, struct source *src, const char *what)
 {
 	struct state_app now;
 	char verb[16];
@@ -701,7 +701,7 @@ out:
 }
 
 static void
-push_init(struct push *p, const struct push_ctx *ctx)
+job_init(struct job *p, const struct deploy_ctx *ctx)
 {
 	memset(p, 0, sizeof *p);
 	p->ctx = ctx;
@@ -709,7 +709,7 @@ push_init(struct push *p, const struct push_ctx *ctx)
 }
 
 static void
-push_release(struct push *p)
+job_release(struct job *p)
 {
 	git_repository_free(p->repo);
 	state_close(p->st);
@@ -717,15 +717,16 @@ push_release(struct push *p)
 }
 
 int
-push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
+deploy_push(
+    const struct deploy_ctx *ctx, const struct deploy_update *u, size_t n)
 {
 	struct source src;
-	struct push p;
+	struct job p;
 	int rc = -1;
 
 	memset(&src, 0, sizeof src);
 	src.cause = "push";
-	push_init(&p, ctx);
+	job_init(&p, ctx);
 	if (open_repo(&p) == -1 || home_prepare() == -1 ||
 	    open_state(&p) == -1) {
 		FAIL(&p, "%s", err_msg());
@@ -751,25 +752,25 @@ push_run(const struct push_ctx *ctx, const struct push_update *u, size_t n)
 	rc = run_locked(&p, &src, "Push");
 out:
 	source_release(&src);
-	push_release(&p);
+	job_release(&p);
 	return rc;
 }
 
 int
-push_run_redeploy(const struct push_ctx *ctx)
+deploy_redeploy(const struct deploy_ctx *ctx)
 {
 	struct apps_caller who;
 	struct source src;
-	struct push p;
+	struct job p;
 	git_reference *ref = NULL;
-	char name[PUSH_MAXREF + 16], hex[41];
+	char name[DEPLOY_MAXREF + 16], hex[41];
 	int got, rc = -1;
 
 	memset(&src, 0, sizeof src);
 	src.cause = "deploy";
-	push_init(&p, ctx);
+	job_init(&p, ctx);
 	if (home_prepare() == -1 || state_open(&p.st, home_dir()) == -1 ||
-	    push_caller(&p, &who) == -1) {
+	    job_caller(&p, &who) == -1) {
 		FAIL(&p, "%s", err_msg());
 		goto out;
 	}
@@ -801,20 +802,20 @@ push_run_redeploy(const struct push_ctx *ctx)
 out:
 	git_reference_free(ref);
 	source_release(&src);
-	push_release(&p);
+	job_release(&p);
 	return rc;
 }
 
 int
-push_run_tar(const struct push_ctx *ctx, int fd)
+deploy_tar(const struct deploy_ctx *ctx, int fd)
 {
 	struct source src;
-	struct push p;
+	struct job p;
 	int rc = -1;
 
 	memset(&src, 0, sizeof src);
 	src.cause = "tar";
-	push_init(&p, ctx);
+	job_init(&p, ctx);
 	if (home_prepare() == -1 || open_state(&p) == -1) {
 		FAIL(&p, "%s", err_msg());
 		goto out;
@@ -831,27 +832,27 @@ push_run_tar(const struct push_ctx *ctx, int fd)
 	rc = run_locked(&p, &src, "Deploy");
 out:
 	source_release(&src);
-	push_release(&p);
+	job_release(&p);
 	return rc;
 }
 
 int
-push_run_image(const struct push_ctx *ctx, const char *image)
+deploy_image(const struct deploy_ctx *ctx, const char *image)
 {
 	struct source src;
-	struct push p;
+	struct job p;
 	int rc = -1;
 
 	memset(&src, 0, sizeof src);
 	src.cause = "image";
 	src.image = image;
-	push_init(&p, ctx);
+	job_init(&p, ctx);
 	if (home_prepare() == -1 || open_state(&p) == -1) {
 		FAIL(&p, "%s", err_msg());
 		goto out;
 	}
 	rc = run_locked(&p, &src, "Deploy");
 out:
-	push_release(&p);
+	job_release(&p);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * hooks/ignore.c: .dockerignore matching with the Docker client's semantics
+ * builder/ignore.c: .dockerignore matching with the Docker client's semantics
  * (moby 20.10 builder/dockerignore.ReadAll + pkg/fileutils.PatternMatcher),
  * so a repository that builds with `docker build` excludes the same files
  * when pushed to minpaas.
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "hooks/ignore.h"
+#include "builder/ignore.h"
 
 struct ignore_pattern {
 	char *pat;     /* cleaned, without the leading '!' */

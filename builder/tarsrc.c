@@ -1,5 +1,5 @@
 /*
- * hooks/tarsrc.c: a client's tarball as a build source (see tarsrc.h), read
+ * builder/tarsrc.c: a client's tarball as a build source (see tarsrc.h), read
  * and written with libarchive. Guarantees: at most TARSRC_MAXINPUT bytes are
  * read from the client and entries unpacking to at most GITTAR_MAXCONTEXT
  * bytes are accepted; no path with a ".." component and no absolute path
@@ -18,8 +18,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/home.h"
-#include "hooks/ignore.h"
-#include "hooks/tarsrc.h"
+#include "builder/ignore.h"
+#include "builder/tarsrc.h"
 
 struct tarsrc_entry {
 	char *path;

@@ -1,5 +1,5 @@
 /*
- * hooks/buildout.h: Docker's build output in Heroku's shape. Keeps the
+ * builder/buildout.h: Docker's build output in Heroku's shape. Keeps the
  * "Step N/M : ..." lines and what RUN prints (7-space indented); drops the
  * classic builder's bookkeeping (" ---> <id>", " ---> Running in",
  * "Removing intermediate container", "Successfully built/tagged"); a step

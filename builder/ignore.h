@@ -1,5 +1,5 @@
 /*
- * hooks/ignore.h: .dockerignore patterns, matched the way the Docker client
+ * builder/ignore.h: .dockerignore patterns, matched the way the Docker client
  * matches them (moby 20.10 fileutils.PatternMatcher): Go filepath.Match
  * syntax plus `**`, `!` exceptions where the last matching pattern wins, a
  * pattern that matches a parent directory excludes everything under it.

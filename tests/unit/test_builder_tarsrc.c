@@ -10,7 +10,7 @@
 #include <fcntl.h>
 
 #include "common/err.h"
-#include "hooks/tarsrc.h"
+#include "builder/tarsrc.h"
 
 /* Appends a ustar header for a regular file of `size` bytes to f. */
 static void

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "hooks/buildout.h"
+#include "builder/buildout.h"
 
 static void
 test_filter(void **state)

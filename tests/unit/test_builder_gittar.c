@@ -17,7 +17,7 @@
 #include <git2.h>
 
 #include "common/err.h"
-#include "hooks/gittar.h"
+#include "builder/gittar.h"
 #include "tests/unit/fixture.h"
 
 struct repo_fixture {

@@ -1,5 +1,5 @@
 /*
- * hooks/gittar.c: the tar build context of a pushed commit, produced on
+ * builder/gittar.c: the tar build context of a pushed commit, produced on
  * demand from the object database (see gittar.h).
  *
  * gittar_new walks the tree once for metadata (paths, modes, sizes from the
@@ -14,8 +14,8 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "hooks/gittar.h"
-#include "hooks/ignore.h"
+#include "builder/gittar.h"
+#include "builder/ignore.h"
 
 #define TAR_BLOCK   512
 #define TAR_NAMELEN 100

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "hooks/ignore.h"
+#include "builder/ignore.h"
 
 static struct ignore *
 parse(const char *text)

@@ -1,5 +1,5 @@
 /*
- * hooks/buildout.c: Docker's build output, filtered into Heroku's shape and
+ * builder/buildout.c: Docker's build output, filtered into Heroku's shape and
  * kept as the build log (see buildout.h). Guarantees: a line is shown as
  * soon as the next one arrives (a Step line waits for its successor only,
  * to learn whether it was cached); the log never holds more than twice
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/progress.h"
-#include "hooks/buildout.h"
+#include "builder/buildout.h"
 
 void
 buildout_init(struct buildout *b, FILE *out)

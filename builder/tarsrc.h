@@ -1,10 +1,10 @@
 /*
- * hooks/tarsrc.h: a tarball sent by `tar c . | ssh minpaas deploy:tar <app>`
+ * builder/tarsrc.h: a tarball sent by `tar c . | ssh minpaas deploy:tar <app>`
  * as a build source. The incoming stream is spooled to an unlinked file
  * under $MINPAAS_HOME/run (capped at TARSRC_MAXINPUT), listed once for
  * runtime detection, then rewritten on demand as the build context: the
  * platform Dockerfile first, then the entries with normalized paths,
- * uid/gid 0, .git left out and .dockerignore honoured (hooks/ignore.h).
+ * uid/gid 0, .git left out and .dockerignore honoured (builder/ignore.h).
  */
 #ifndef MINPAAS_TARSRC_H
 #define MINPAAS_TARSRC_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "hooks/gittar.h"
+#include "builder/gittar.h"
 #include "runtimes/runtime.h"
 
 #define TARSRC_MAXINPUT   GITTAR_MAXCONTEXT /* bytes read from the client */

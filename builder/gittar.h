@@ -1,5 +1,5 @@
 /*
- * hooks/gittar.h: a commit's tree as a tar build context, read with libgit2
+ * builder/gittar.h: a commit's tree as a tar build context, read with libgit2
  * straight from the object database (no checkout) and produced on demand:
  * the caller pulls bytes with gittar_read, so the context is never whole in
  * memory (one blob at a time).
@@ -7,7 +7,7 @@
  * The stream is ustar with PAX "x" records for long paths and link targets;
  * directories 0755, files 0644 or 0755, symlinks kept, gitlinks skipped,
  * uid/gid 0, mtime = the commit time; .git never goes in; .dockerignore at
- * the root of the tree is honoured with Docker's semantics (hooks/ignore.h).
+ * the root of the tree is honoured with Docker's semantics (builder/ignore.h).
  */
 #ifndef MINPAAS_GITTAR_H
 #define MINPAAS_GITTAR_H
