@@ -287,11 +287,11 @@ build(struct job *p, struct sched *s, struct source *src,
 	rc = sched_build(s, p->ctx->app, p->rel.number, &opts, read, rarg,
 	    buildout_line, &p->bo, image, imagelen);
 	buildout_flush(&p->bo);
-	if (rc == -1) {
+	if (rc != 0) {
 		ctxerr = src->tar ? tarsrc_error(src->tar) : gittar_error(tar);
-		if (p->ctx->cancel && *p->ctx->cancel)
+		if (rc == SCHED_CANCELLED)
 			FAIL(p, "Build cancelled: the push was interrupted");
-		else if (strncmp(err_msg(), "no answer within", 16) == 0)
+		else if (rc == SCHED_TIMEOUT)
 			FAIL(p,
 			    "Build failed: it took longer than %ld seconds "
 			    "(MINPAAS_BUILD_TIMEOUT)",
@@ -467,7 +467,7 @@ deploy(struct job *p, struct source *src)
 			    p->rel.number, src->commit);
 		else
 			STEP(p, "Building %s v%u", p->ctx->app, p->rel.number);
-		if (build(p, s, src, &rr, image, sizeof image) == -1) {
+		if (build(p, s, src, &rr, image, sizeof image) != 0) {
 			snprintf(p->reason, sizeof p->reason, "build failed");
 			goto out;
 		}

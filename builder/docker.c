@@ -40,6 +40,7 @@ struct docker_req {
 	const volatile sig_atomic_t *cancel; /* non-zero: abort the transfer */
 	struct buf resp;
 	long status;
+	int aborted; /* DOCKER_CANCELLED or DOCKER_TIMEDOUT when it ended so */
 };
 
 /* --- transport ----------------------------------------------------------- */
@@ -169,12 +170,15 @@ docker_perform(struct docker *d, struct docker_req *r)
 	cc = curl_easy_perform(d->curl);
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc != CURLE_OK) {
-		if (cc == CURLE_ABORTED_BY_CALLBACK && r->cancel && *r->cancel)
+		if (cc == CURLE_ABORTED_BY_CALLBACK && r->cancel &&
+		    *r->cancel) {
 			err_set("cancelled");
-		else if (cc == CURLE_OPERATION_TIMEDOUT && r->timeout > 0)
+			r->aborted = DOCKER_CANCELLED;
+		} else if (cc == CURLE_OPERATION_TIMEDOUT && r->timeout > 0) {
 			err_set("no answer within %ld seconds", r->timeout);
-		else if (cc == CURLE_WRITE_ERROR && !r->write &&
-		         r->resp.len + 1 > DOCKER_MAXRESPONSE)
+			r->aborted = DOCKER_TIMEDOUT;
+		} else if (cc == CURLE_WRITE_ERROR && !r->write &&
+		           r->resp.len + 1 > DOCKER_MAXRESPONSE)
 			err_set("docker: %s %s: response larger than %lu bytes",
 			    r->method, r->path, DOCKER_MAXRESPONSE);
 		else
@@ -620,6 +624,8 @@ docker_build_ex(struct docker *d, const char *tag,
 			err_set("%s", b.read_error);
 		else if (b.oom)
 			err_set("out of memory");
+		else if (r.aborted)
+			rc = r.aborted;
 		goto out;
 	}
 	if (r.status != 200) {

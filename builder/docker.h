@@ -17,6 +17,8 @@
 #define DOCKER_SOCKET      "/var/run/docker.sock"
 #define DOCKER_API_VERSION "1.41"
 #define DOCKER_NOTFOUND    1
+#define DOCKER_TIMEDOUT    4     /* a build ran past its time limit */
+#define DOCKER_CANCELLED   5     /* a build was cancelled (opts->cancel) */
 #define DOCKER_MAXLINE     65536 /* longest build-output or log line kept */
 
 struct docker;
@@ -53,8 +55,9 @@ struct docker_build_opts {
 };
 
 /* docker_build with options: an abort (timeout, *cancel) closes the
- * connection, which makes the daemon cancel the build; the error then says
- * "cancelled" or "no answer within N seconds". */
+ * connection, which makes the daemon cancel the build, and returns
+ * DOCKER_TIMEDOUT or DOCKER_CANCELLED (the error says "no answer within N
+ * seconds" or "cancelled"). */
 int docker_build_ex(struct docker *d, const char *tag,
     const struct docker_build_opts *opts, docker_read_fn read, void *read_arg,
     docker_line_fn line, void *line_arg, char *image_id, size_t idlen);

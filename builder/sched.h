@@ -26,6 +26,8 @@
 
 #define SCHED_NOTFOUND   1 /* no such process or image */
 #define SCHED_PORT_TAKEN 3 /* the host port is held by something else */
+#define SCHED_TIMEOUT    4 /* a build ran past its time limit */
+#define SCHED_CANCELLED  5 /* a build was cancelled */
 #define SCHED_MAXID      72
 #define SCHED_MAXNAME    128
 
@@ -129,8 +131,9 @@ struct sched_build_opts {
 };
 /*
  * Builds release `number` of app from the tar that `read` streams, tagged
- * and labelled for this instance; writes the image id. The error of an
- * aborted build says "cancelled" or "no answer within N seconds".
+ * and labelled for this instance; writes the image id. SCHED_TIMEOUT past
+ * opts->timeout, SCHED_CANCELLED once *opts->cancel is set; -1 with the
+ * build's own error otherwise.
  */
 int sched_build(struct sched *s, const char *app, uint32_t number,
     const struct sched_build_opts *opts, sched_read_fn read, void *read_arg,

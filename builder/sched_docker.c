@@ -241,6 +241,7 @@ sched_build(struct sched *s, const char *app, uint32_t number,
 	char tag[SCHED_MAXNAME], lapp[SCHED_LABEL_MAX], lrel[SCHED_LABEL_MAX];
 	const char *labels[4] = {s->label, lapp, lrel, NULL};
 	struct docker_build_opts o;
+	int rc;
 
 	sched_tag(s, app, number, tag, sizeof tag);
 	snprintf(lapp, sizeof lapp, "minpaas.app=%s", app);
@@ -250,8 +251,11 @@ sched_build(struct sched *s, const char *app, uint32_t number,
 	o.labels = labels;
 	o.timeout = opts ? opts->timeout : 0;
 	o.cancel = opts ? opts->cancel : NULL;
-	return docker_build_ex(
+	rc = docker_build_ex(
 	    s->d, tag, &o, read, read_arg, line, line_arg, image_id, idlen);
+	return rc == DOCKER_TIMEDOUT    ? SCHED_TIMEOUT
+	       : rc == DOCKER_CANCELLED ? SCHED_CANCELLED
+	                                : rc;
 }
 
 int
