@@ -14,6 +14,7 @@
 
 #include "builder/reconcile.h"
 #include "builder/recover.h"
+#include "builder/release.h"
 #include "common/err.h"
 #include "common/home.h"
 #include "common/log.h"
@@ -101,7 +102,7 @@ sweep_app(struct sweep *w, const char *name)
 	struct state_route route;
 	struct state_app app;
 	int64_t now = (int64_t)time(NULL);
-	int have_live = 0, stopped = 0, draining = 0;
+	int have_live = 0, stopped = 0, draining = 0, have_web = 0;
 	size_t i;
 
 	if (recover_app(w->st, name, &rr) != 0)
@@ -125,6 +126,7 @@ sweep_app(struct sweep *w, const char *name)
 		if (strcmp(e->app, name) != 0)
 			continue;
 		if (have_live && e->release == live.number) {
+			have_web |= strcmp(e->process, "web") == 0;
 			if (!stopped)
 				sweep_resume(w, e);
 			continue;
@@ -137,6 +139,18 @@ sweep_app(struct sweep *w, const char *name)
 		if (e->host_port && e->host_port != live.port &&
 		    state_port_free(w->st, e->host_port) == 0)
 			w->stats->ports++;
+	}
+	if (have_live && !have_web && !stopped && live.port != 0) {
+		/* its container is gone: the route would name nothing */
+		if (release_recreate(w->st, w->s, &live) == 0) {
+			log_info("%s: v%u's web process was gone; made anew "
+			         "on 127.0.0.1:%u",
+			    name, live.number, (unsigned)live.port);
+			w->stats->started++;
+		} else
+			log_warn("%s: v%u's web process is gone and cannot be "
+			         "made anew: %s",
+			    name, live.number, err_msg());
 	}
 	if (!draining)
 		sweep_ports(w, name, have_live ? live.port : 0);

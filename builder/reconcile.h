@@ -5,7 +5,8 @@
  *
  *   - a deploy that died half-way is recovered (builder/recover.h);
  *   - the processes of the live release run: one found stopped (a reboot,
- *     a `docker stop`) is started again, unless the app was stopped with
+ *     a `docker stop`) is started again, a web process whose container is
+ *     gone is made anew on its port, unless the app was stopped with
  *     ps:stop;
  *   - this instance's processes that belong to no live release are
  *     removed, and their ports given back (the previous release keeps its

@@ -364,10 +364,11 @@ release_retire(const struct state_release *old, FILE *out)
  */
 
 /* Creates and starts the container on a free port; taken ports are retried
- * a few times. Sets rel->port and rel->container. */
+ * a few times. Sets rel->port and rel->container. With `again`, the live
+ * release's process is made anew on its own port (rel->port) instead. */
 static int
-release_start(
-    struct state *st, struct sched *s, struct state_release *rel, FILE *out)
+release_start(struct state *st, struct sched *s, struct state_release *rel,
+    int again, FILE *out)
 {
 	struct state_env relenv = {0, NULL};
 	uint16_t taken[RELEASE_PORT_TRIES];
@@ -404,9 +405,15 @@ release_start(
 	spec.pids = RELEASE_PIDS;
 	/* Until it answered, a crash must stay a crash (and keep its exit
 	 * status) rather than be restarted; the policy is set once live. */
-	spec.restart = "no";
+	spec.restart = again ? "unless-stopped" : "no";
 
-	for (;;) {
+	if (again) {
+		spec.host_port = rel->port;
+		if (sched_start(
+		        s, &spec, rel->container, sizeof rel->container) != 0)
+			goto out;
+	}
+	while (!again) {
 		if (state_port_alloc(st, rel->app, &rel->port) == -1)
 			goto out;
 		spec.host_port = rel->port;
@@ -492,7 +499,7 @@ release_deploy(
 		goto fail;
 
 	STEP(out, "Starting release v%u", rel->number);
-	if (release_start(st, s, rel, out) == -1)
+	if (release_start(st, s, rel, 0, out) == -1)
 		goto fail;
 	/* known from now on, so a deploy killed later leaves nothing unknown */
 	if (state_release_put(st, rel) == -1)
@@ -543,4 +550,15 @@ fail:
 	FAIL(out, "%s", err_msg());
 	release_abandon(st, s, rel);
 	return -1;
+}
+
+int
+release_recreate(struct state *st, struct sched *s, struct state_release *rel)
+{
+	if (strcmp(rel->status, STATE_REL_LIVE) != 0 || rel->port == 0)
+		return err_set(
+		    "%s v%u is not live on a port", rel->app, rel->number);
+	if (release_start(st, s, rel, 1, NULL) == -1)
+		return -1;
+	return state_release_put(st, rel);
 }

@@ -47,6 +47,15 @@ int release_deploy(
     struct state *st, struct sched *s, struct state_release *rel, FILE *out);
 
 /*
+ * Makes the web process of live release rel anew when its container is gone
+ * (a `docker rm`): same image, env and command, on the port the route
+ * names, restarted unless stopped; rel->container is updated and stored.
+ * 0, or -1 with err_set().
+ */
+int release_recreate(
+    struct state *st, struct sched *s, struct state_release *rel);
+
+/*
  * The health check of an app.json, read as Dokku reads it: the first entry
  * of healthchecks.web whose type is "startup" (or has no type) and has a
  * "path" (written to out as is) or a "command" (an array of strings, or a

@@ -2,13 +2,14 @@
 # The reconciler makes Docker match state with no command typed: after a
 # simulated reboot (minpaas up stopped, the app containers stopped, minpaas
 # up started again) every app answers again; a `docker stop` of a live
-# container is undone, a `docker restart` leaves nothing changed, an app
+# container is undone, a `docker rm -f` of one is made anew on its port, a
+# `docker restart` leaves nothing changed, an app
 # stopped with ps:stop stays stopped; a container of this instance that no
 # release owns is removed, one of another instance is not; and two
 # instances on one daemon with the same app names never touch each other's
 # containers or images. Each test prints its figure.
 . "$(dirname "$0")/lib.sh"
-test_plan 6
+test_plan 7
 
 APP=$(app_name heal)
 OTHER=$(app_name heal2)
@@ -81,6 +82,18 @@ test_expect_success 'docker stop of a live container: it runs again' '
 	wait_for 30 answers "$APP" one &&
 	figure "docker stop of the web container: the app answers again after $(since "$t0") s" &&
 	test "$(web "$APP")" = "$id"
+'
+
+test_expect_success 'docker rm -f of a live container: its process is made anew on the same port' '
+	id=$(web "$APP") &&
+	port=$(docker port "$id" 5000/tcp) && test -n "$port" &&
+	t0=$(now) &&
+	docker rm -f "$id" >/dev/null &&
+	wait_for 30 answers "$APP" one &&
+	figure "docker rm -f of the web container: the app answers again after $(since "$t0") s" &&
+	test "$(web "$APP")" != "$id" &&
+	test "$(docker port "$(web "$APP")" 5000/tcp)" = "$port" &&
+	mp_ssh ps "$APP" >ps && cat ps && grep -q "^web  *running  *v1 " ps
 '
 
 test_expect_success 'docker restart of a live container: it answers, nothing else changes' '
