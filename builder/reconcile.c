@@ -158,7 +158,9 @@ sweep_app(struct sweep *w, const char *name)
 	/* a route lists only the live release's upstream */
 	if (!have_live || stopped || live.port == 0)
 		return;
-	snprintf(up, sizeof up, "127.0.0.1:%u", (unsigned)live.port);
+	if (sched_endpoint(w->s, live.container, live.port, up, sizeof up) ==
+	    -1)
+		return;
 	if (route.nupstreams == 1 && strcmp(route.upstream[0], up) == 0)
 		return;
 	memset(&route, 0, sizeof route);

@@ -523,8 +523,9 @@ release_deploy(
 	memset(&route, 0, sizeof route);
 	snprintf(route.app, sizeof route.app, "%s", rel->app);
 	route.nupstreams = 1;
-	snprintf(route.upstream[0], sizeof route.upstream[0], "127.0.0.1:%u",
-	    (unsigned)rel->port);
+	if (sched_endpoint(s, rel->container, rel->port, route.upstream[0],
+	        sizeof route.upstream[0]) == -1)
+		goto fail;
 	rel->finished = (int64_t)time(NULL);
 	if (state_release_activate(st, rel, host, &route) != 0)
 		goto fail;

@@ -1,10 +1,13 @@
 /*
  * builder/sched.h: the scheduler interface, how the processes of a release
  * run: start, status, stop, remove, logs, exec, the list of what runs, and
- * the events that change it; plus the images a release runs from. The
- * Docker Engine (builder/sched_docker.c) is the first implementation and the
- * only caller of the Docker client; a second scheduler is another file
- * behind this header.
+ * the events that change it, where the router reaches a process; plus the
+ * images a release runs from. Whether a process is ready is the release
+ * path's check (builder/release.c) through this interface: its status, a
+ * command run in it, or an HTTP answer at its endpoint. The Docker Engine
+ * (builder/sched_docker.c) is the first implementation and the only caller
+ * of the Docker client; a second scheduler is another file behind this
+ * header.
  *
  * A handle belongs to one instance (state_instance): every name, tag and
  * label it makes carries the instance id, and its lists, events and prunes
@@ -64,6 +67,10 @@ struct sched_spec {
  */
 int sched_start(
     struct sched *s, const struct sched_spec *spec, char *id, size_t idlen);
+/* Where the router reaches a started process published on host_port
+ * ("127.0.0.1:20001") into out; -1 with err_set() when it does not fit. */
+int sched_endpoint(
+    struct sched *s, const char *id, uint16_t host_port, char *out, size_t len);
 /* Starts a stopped process again (after a reboot, a `docker stop`). */
 int sched_resume(struct sched *s, const char *id);
 /* The restart policy of a process ("no", "unless-stopped"). */

@@ -120,6 +120,17 @@ sched_start(
 }
 
 int
+sched_endpoint(
+    struct sched *s, const char *id, uint16_t host_port, char *out, size_t len)
+{
+	/* published on the host's loopback only (docker.c PortBindings) */
+	if ((size_t)snprintf(out, len, "127.0.0.1:%u", (unsigned)host_port) >=
+	    len)
+		return err_set("the endpoint of %.12s does not fit", id);
+	return 0;
+}
+
+int
 sched_resume(struct sched *s, const char *id)
 {
 	return sched_rc(docker_container_start(s->d, id));

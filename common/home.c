@@ -97,24 +97,46 @@ app_name_valid(const char *name)
 	return 1;
 }
 
+/* Opens app's lock file into *fd, its path into path; 0 or -1. */
+static int
+home_lock_open(const char *app, char *path, size_t len, int *fd)
+{
+	if (home_path(path, len, "locks/%s.lock", app) == -1)
+		return -1;
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
+		return err_set("cannot open '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int
+home_trylock_app(const char *app)
+{
+	char path[HOME_MAXPATH];
+	int fd, e;
+
+	if (home_lock_open(app, path, sizeof path, &fd) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	if (e == EWOULDBLOCK)
+		return HOME_LOCK_BUSY;
+	return err_set("cannot lock '%s': %s", path, strerror(e));
+}
+
 int
 home_lock_app(const char *app, void (*waiting)(void *), void *arg)
 {
 	char path[HOME_MAXPATH];
 	int fd;
 
-	if (home_path(path, sizeof path, "locks/%s.lock", app) == -1)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
-		return err_set("cannot open '%s': %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+	if ((fd = home_trylock_app(app)) != HOME_LOCK_BUSY)
 		return fd;
-	if (errno != EWOULDBLOCK) {
-		close(fd);
-		return err_set("cannot lock '%s': %s", path, strerror(errno));
-	}
 	if (waiting)
 		waiting(arg);
+	if (home_lock_open(app, path, sizeof path, &fd) == -1)
+		return -1;
 	while (flock(fd, LOCK_EX) == -1) {
 		if (errno != EINTR) {
 			close(fd);
@@ -123,22 +145,4 @@ home_lock_app(const char *app, void (*waiting)(void *), void *arg)
 		}
 	}
 	return fd;
-}
-
-int
-home_trylock_app(const char *app)
-{
-	char path[HOME_MAXPATH];
-	int fd;
-
-	if (home_path(path, sizeof path, "locks/%s.lock", app) == -1)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1)
-		return err_set("cannot open '%s': %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	close(fd);
-	if (errno == EWOULDBLOCK)
-		return HOME_LOCK_BUSY;
-	return err_set("cannot lock '%s': %s", path, strerror(errno));
 }
