@@ -60,6 +60,11 @@ apps_create(struct state *st, const char *name, const struct apps_caller *who,
 		    name, APP_MAXNAME);
 		return APPS_INVALID;
 	}
+	if (strcmp(name, APPS_PLATFORM) == 0) {
+		err_set("app name '%s' is the platform's own (%s.<domain>)",
+		    name, name);
+		return APPS_INVALID;
+	}
 	memset(&app, 0, sizeof app);
 	snprintf(app.name, sizeof app.name, "%s", name);
 	snprintf(app.owner, sizeof app.owner, "%s", who->fp ? who->fp : "");

@@ -25,6 +25,7 @@
 	"main" /* deploy branch of a new app ("master" when                    \
 	          a repository has no main: builder/deploy.c) */
 #define APPS_MAXURL (STATE_MAXHOST + 32) /* "http://<host>:<port>/" */
+#define APPS_PLATFORM "minpaas" /* minpaas.<domain> is the platform's */
 
 /* Who asks. The local admin command is {"", 1}. */
 struct apps_caller {
@@ -36,7 +37,7 @@ struct apps_caller {
  * Creates the app `name`, owned by who->fp (by nobody when that is empty:
  * the local admin command), deploying APPS_BRANCH, created now; a copy into
  * out when out is non-NULL. Returns 0, or with the reason in err_msg():
- * APPS_INVALID for a name that breaks the rule; APPS_EXISTS when the app
+ * APPS_INVALID for a name that breaks the rule or is APPS_PLATFORM; APPS_EXISTS when the app
  * exists and who may use it (out then holds it); APPS_TAKEN when it exists
  * and who may not (the message says only "not available"); APPS_HOST_TAKEN
  * when "<name>.<domain>" is a custom domain or has a route; -1 on error.

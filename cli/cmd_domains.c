@@ -155,7 +155,7 @@ cmd_domains_add(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = domains_args(ctx, argc, argv, &app, host, sizeof host)) != 0)
 		return rc;
 	rc = state_domain_add(ctx->st, app.name, host, owner, sizeof owner);
-	if (rc == -1)
+	if (rc == -1 || rc == STATE_RESERVED)
 		return cmd_fail(1, "%s", err_msg());
 	if (rc == STATE_EXISTS) {
 		if (strcmp(owner, app.name) == 0)

@@ -92,31 +92,29 @@ state_host_free_txn(MDB_txn *txn, struct state *st, const char *host)
 	return 0;
 }
 
-/* The app whose generated name is host ("<app>.<domain>"), if it exists. */
+/* STATE_RESERVED (with the reason) when host is the platform domain or a
+ * name under it, else 0. */
 static int
-generated_owner(MDB_txn *txn, struct state *st, const char *host, char *owner,
-    size_t ownerlen)
+reserved_host(MDB_txn *txn, struct state *st, const char *host)
 {
-	MDB_val k, v;
 	char domain[STATE_MAXHOST + 1];
 	size_t hl = strlen(host), dl;
-	int rc;
 
 	if (domain_txn(txn, st, domain, sizeof domain) == -1)
 		return -1;
 	dl = strlen(domain);
-	if (hl <= dl + 1 || host[hl - dl - 1] != '.' ||
-	    strcmp(host + hl - dl, domain) != 0)
-		return STATE_NOTFOUND;
-	k.mv_data = (void *)host;
-	k.mv_size = hl - dl - 1;
-	rc = mdb_get(txn, st->dbi[DB_APPS], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return STATE_NOTFOUND;
-	if (rc != 0)
-		return state_lmdb_error(rc, "get");
-	copy_out(owner, ownerlen, host, hl - dl - 1);
-	return STATE_EXISTS;
+	if (strcmp(host, domain) == 0) {
+		err_set("%s is the platform's own domain", host);
+		return STATE_RESERVED;
+	}
+	if (hl > dl + 1 && host[hl - dl - 1] == '.' &&
+	    strcmp(host + hl - dl, domain) == 0) {
+		err_set("%s is under the platform domain %s, whose names are "
+		        "the apps' own (<app>.%s) and the platform's",
+		    host, domain, domain);
+		return STATE_RESERVED;
+	}
+	return 0;
 }
 
 int
@@ -144,6 +142,8 @@ state_domain_add(struct state *st, const char *app, const char *host,
 		    app, STATE_MAXDOMAINS);
 	if (state_txn_begin(st, 1, &txn) == -1)
 		return -1;
+	if ((rc = reserved_host(txn, st, host)) != 0)
+		goto out;
 	rc = mdb_get(txn, st->dbi[DB_DOMAINS], &k, &v);
 	if (rc == 0) {
 		copy_out(owner, ownerlen, v.mv_data, v.mv_size);
@@ -165,9 +165,6 @@ state_domain_add(struct state *st, const char *app, const char *host,
 		rc = state_lmdb_error(rc, "get");
 		goto out;
 	}
-	if ((rc = generated_owner(txn, st, host, owner, ownerlen)) !=
-	    STATE_NOTFOUND)
-		goto out;
 	rc = state_put_raw(txn, st, DB_DOMAINS, host, strlen(host), app,
 	    strlen(app), MDB_NOOVERWRITE);
 	if (rc != 0)

@@ -18,6 +18,7 @@
 #define STATE_NOTFOUND     1
 #define STATE_EXISTS       2
 #define STATE_TAKEN        3 /* a hostname that another app holds */
+#define STATE_RESERVED     4 /* a hostname under the platform domain */
 
 #define STATE_MAPSIZE      (256UL << 20)
 #define STATE_MAXREADERS   1024
@@ -128,7 +129,7 @@ int state_release_put(struct state *st, const struct state_release *rel);
 #define STATE_REL_LIVE       "live"
 #define STATE_REL_SUPERSEDED "superseded"
 #define STATE_REL_FAILED     "failed"
-#define STATE_BADMOVE        3
+#define STATE_BADMOVE        5
 
 /* 1 when a release may move from status `from` to `to`, else 0. */
 int state_release_move_ok(const char *from, const char *to);
@@ -193,9 +194,11 @@ int state_app_host(struct state *st, const char *app, char *host, size_t len);
 /*
  * Adds host (valid, lower-case) to app in one write, and points it at the
  * app's current upstreams (those of "<app>.<domain>") when it has any.
- * STATE_EXISTS when host is taken: a custom domain of any app, a route, or
- * the generated name "<a>.<domain>" of an existing app a; the app that holds
- * it (when known) is copied to owner.
+ * STATE_RESERVED (err_msg() says why) when host is the platform domain or
+ * under it: "<a>.<domain>" is app a's own name, whether a exists yet or not,
+ * and the rest (the bare domain, minpaas.<domain>) is the platform's.
+ * STATE_EXISTS when host is taken: a custom domain of any app or a route;
+ * the app that holds it (when known) is copied to owner.
  */
 int state_domain_add(struct state *st, const char *app, const char *host,
     char *owner, size_t ownerlen);

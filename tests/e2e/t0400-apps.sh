@@ -108,7 +108,7 @@ test_expect_success 'a domain is unique across apps, generated names included' '
 	mp_ssh apps:create "$OTHER" >/dev/null &&
 	test "$(status domains:add "$OTHER" "$DOM")" = 1 && cat err &&
 	grep -q "$DOM is already in use by app .$APP." err &&
-	test "$(status domains:add "$OTHER" "$APP.localhost")" = 1 && grep -q "already in use" err &&
+	test "$(status domains:add "$OTHER" "$APP.localhost")" = 1 && grep -q "under the platform domain" err &&
 	test "$(status domains:add "$APP" "$DOM")" = 1 && grep -q "already a domain of $APP" err
 '
 

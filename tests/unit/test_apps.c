@@ -38,6 +38,11 @@ test_name_rule(void **ctx)
 			assert_int_equal(
 			    state_app_get(f->st, bad[i], &got), STATE_NOTFOUND);
 	}
+	/* minpaas.<domain> is the platform's */
+	assert_int_equal(
+	    apps_create(f->st, "minpaas", &local, NULL), APPS_INVALID);
+	assert_non_null(strstr(err_msg(), "the platform's own"));
+	assert_int_equal(state_app_get(f->st, "minpaas", &got), STATE_NOTFOUND);
 	/* 30 characters is the longest name */
 	assert_int_equal(
 	    apps_create(f->st, "abcdefghijklmnopqrstuvwxyz0123", &alice, NULL),
@@ -102,11 +107,13 @@ test_host_taken(void **ctx)
 	struct state_app a;
 	char holder[32];
 
-	assert_int_equal(state_meta_set(f->st, "domain", "apps.test"), 0);
+	/* a custom domain added before the platform domain moved over it */
+	assert_int_equal(state_meta_set(f->st, "domain", "other.test"), 0);
 	assert_int_equal(apps_create(f->st, "one", &alice, NULL), 0);
 	assert_int_equal(state_domain_add(f->st, "one", "two.apps.test", holder,
 	                     sizeof holder),
 	    0);
+	assert_int_equal(state_meta_set(f->st, "domain", "apps.test"), 0);
 	/* "two.apps.test" serves one: an app "two" would take its route */
 	assert_int_equal(
 	    apps_create(f->st, "two", &bob, NULL), APPS_HOST_TAKEN);
@@ -134,11 +141,11 @@ test_host_taken(void **ctx)
 	/* and once the domain goes, the name is free */
 	assert_int_equal(state_domain_remove(f->st, "one", "two.apps.test"), 0);
 	assert_int_equal(apps_create(f->st, "two", &bob, NULL), 0);
-	/* the other way round: a domain equal to an app's generated name */
+	/* the other way round: a domain equal to an app's generated name,
+	 * or to any name under the platform domain, is refused */
 	assert_int_equal(state_domain_add(f->st, "one", "two.apps.test", holder,
 	                     sizeof holder),
-	    STATE_EXISTS);
-	assert_string_equal(holder, "two");
+	    STATE_RESERVED);
 }
 
 static void
@@ -146,10 +153,13 @@ test_host_taken_default_domain(void **ctx)
 {
 	struct fixture *f = *ctx;
 
-	/* no domain set: the generated names are "<app>.localhost" */
+	/* no domain set: the generated names are "<app>.localhost" (the
+	 * custom domain was added while the platform domain was another) */
+	assert_int_equal(state_meta_set(f->st, "domain", "other.test"), 0);
 	assert_int_equal(apps_create(f->st, "one", &alice, NULL), 0);
 	assert_int_equal(
 	    state_domain_add(f->st, "one", "two.localhost", NULL, 0), 0);
+	assert_int_equal(state_meta_set(f->st, "domain", ""), 0);
 	assert_int_equal(
 	    apps_create(f->st, "two", &bob, NULL), APPS_HOST_TAKEN);
 	assert_non_null(strstr(err_msg(), "two.localhost is in use"));

@@ -6,6 +6,7 @@
  * deletion takes with it. Plus the hostname check of domains:add.
  */
 #include "cli/cmd_int.h"
+#include "common/err.h"
 #include "state/state.h"
 #include "tests/unit/fixture.h"
 
@@ -75,24 +76,36 @@ test_domain_unique(void **ctx)
 	                     owner, sizeof owner),
 	    STATE_EXISTS);
 	assert_string_equal(owner, "one");
-	/* another app's generated name, deployed or not */
+	/* names under the platform domain are reserved: another app's
+	 * generated name, deployed or not, a future app's, the platform's */
 	assert_int_equal(state_domain_add(f->st, "two", "one.apps.test", owner,
 	                     sizeof owner),
-	    STATE_EXISTS);
-	assert_string_equal(owner, "one");
+	    STATE_RESERVED);
+	assert_non_null(strstr(err_msg(), "under the platform domain"));
 	live(f->st, "one", "127.0.0.1:20001");
 	assert_int_equal(state_domain_add(f->st, "two", "one.apps.test", owner,
 	                     sizeof owner),
-	    STATE_EXISTS);
-	/* a name for an app that does not exist is free */
+	    STATE_RESERVED);
 	assert_int_equal(state_domain_add(f->st, "two", "three.apps.test",
 	                     owner, sizeof owner),
-	    0);
+	    STATE_RESERVED);
+	assert_int_equal(state_domain_add(f->st, "two", "minpaas.apps.test",
+	                     owner, sizeof owner),
+	    STATE_RESERVED);
+	assert_int_equal(state_domain_add(f->st, "two", "a.b.apps.test", owner,
+	                     sizeof owner),
+	    STATE_RESERVED);
 	assert_int_equal(
-	    state_domain_get(f->st, "three.apps.test", owner, sizeof owner), 0);
-	assert_string_equal(owner, "two");
-	assert_int_equal(state_domain_remove(f->st, "one", "three.apps.test"),
+	    state_domain_add(f->st, "two", "apps.test", owner, sizeof owner),
+	    STATE_RESERVED);
+	assert_non_null(strstr(err_msg(), "the platform's own domain"));
+	assert_int_equal(
+	    state_domain_get(f->st, "three.apps.test", owner, sizeof owner),
 	    STATE_NOTFOUND);
+	/* a name that only ends like the domain is not under it */
+	assert_int_equal(
+	    state_domain_add(f->st, "two", "myapps.test", owner, sizeof owner),
+	    0);
 }
 
 static void
