@@ -18,6 +18,7 @@
 #include "apps/apps.h"
 #include "common/err.h"
 #include "common/home.h"
+#include "runtimes/runtime.h"
 
 /* A name that an app destroyed between our two reads frees is tried again,
  * this many times. */
@@ -147,4 +148,84 @@ apps_hosts_get(struct state *st, const char *app, struct apps_hosts *out)
 		    "http://%s%s%s/", out->host[i].name, port[0] ? ":" : "",
 		    port);
 	return 0;
+}
+
+/* "name" is "name:latest" to Docker: tag-less references compare so. */
+static void
+apps_image_ref(const char *image, char *out, size_t len)
+{
+	const char *slash = strrchr(image, '/');
+	const char *last = slash ? slash + 1 : image;
+
+	if (strchr(last, ':') != NULL || strchr(image, '@') != NULL)
+		snprintf(out, len, "%s", image);
+	else
+		snprintf(out, len, "%s:latest", image);
+}
+
+/* 1 when ref is "minpaas-<instance>/<app>:v<n>" of an app who may use. */
+static int
+apps_image_of_app(struct state *st, const struct apps_caller *who,
+    const char *instance, const char *ref)
+{
+	char prefix[64], name[APP_MAXNAME + 1];
+	struct state_app app;
+	const char *p, *colon;
+	size_t n;
+
+	snprintf(prefix, sizeof prefix, "minpaas-%s/", instance);
+	if (strncmp(ref, prefix, strlen(prefix)) != 0)
+		return 0;
+	p = ref + strlen(prefix);
+	if ((colon = strchr(p, ':')) == NULL || colon[1] != 'v' ||
+	    colon[2] == '\0' ||
+	    strspn(colon + 2, "0123456789") != strlen(colon + 2))
+		return 0;
+	n = (size_t)(colon - p);
+	if (n == 0 || n > APP_MAXNAME)
+		return 0;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return app_name_valid(name) && state_app_get(st, name, &app) == 0 &&
+	       apps_access(st, &app, who, APPS_USE) == 0;
+}
+
+int
+apps_image_allowed(struct state *st, const struct apps_caller *who,
+    const char *instance, const char *image)
+{
+	static const char *const runtimes[] = {"python", "node", "static"};
+	char ref[STATE_MAXIMAGE + 16], plat[STATE_MAXIMAGE + 16];
+	size_t i;
+	int rc;
+
+	if (who->admin)
+		return 0;
+	if (strlen(image) > STATE_MAXIMAGE) {
+		err_set("image name '%.64s...' is too long", image);
+		return APPS_DENIED;
+	}
+	apps_image_ref(image, ref, sizeof ref);
+	apps_image_ref(runtime_stack_image(), plat, sizeof plat);
+	if (strcmp(ref, plat) == 0)
+		return 0;
+	for (i = 0; i < sizeof runtimes / sizeof runtimes[0]; i++) {
+		apps_image_ref(runtime_image(runtimes[i]), plat, sizeof plat);
+		if (strcmp(ref, plat) == 0)
+			return 0;
+	}
+	if (apps_image_of_app(st, who, instance, ref))
+		return 0;
+	rc = state_image_allowed(st, ref);
+	if (rc == 0 ||
+	    (rc == STATE_NOTFOUND && state_image_allowed(st, image) == 0))
+		return 0;
+	if (rc == -1)
+		return -1;
+	err_set("image '%.200s' is not one a developer key may use: the "
+	        "platform's (%s), an app's you may use "
+	        "(minpaas-%s/<app>:v<n>), or one an admin allowed "
+	        "(images:allow)",
+	    image, runtime_stack_image(), instance);
+	return APPS_DENIED;
 }

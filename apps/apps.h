@@ -24,7 +24,7 @@
 #define APPS_BRANCH                                                            \
 	"main" /* deploy branch of a new app ("master" when                    \
 	          a repository has no main: builder/deploy.c) */
-#define APPS_MAXURL (STATE_MAXHOST + 32) /* "http://<host>:<port>/" */
+#define APPS_MAXURL   (STATE_MAXHOST + 32) /* "http://<host>:<port>/" */
 #define APPS_PLATFORM "minpaas" /* minpaas.<domain> is the platform's */
 
 /* Who asks. The local admin command is {"", 1}. */
@@ -37,11 +37,11 @@ struct apps_caller {
  * Creates the app `name`, owned by who->fp (by nobody when that is empty:
  * the local admin command), deploying APPS_BRANCH, created now; a copy into
  * out when out is non-NULL. Returns 0, or with the reason in err_msg():
- * APPS_INVALID for a name that breaks the rule or is APPS_PLATFORM; APPS_EXISTS when the app
- * exists and who may use it (out then holds it); APPS_TAKEN when it exists
- * and who may not (the message says only "not available"); APPS_HOST_TAKEN
- * when "<name>.<domain>" is a custom domain or has a route; -1 on error.
- * Race-free: the checks and the write are one state transaction.
+ * APPS_INVALID for a name that breaks the rule or is APPS_PLATFORM; APPS_EXISTS
+ * when the app exists and who may use it (out then holds it); APPS_TAKEN when
+ * it exists and who may not (the message says only "not available");
+ * APPS_HOST_TAKEN when "<name>.<domain>" is a custom domain or has a route; -1
+ * on error. Race-free: the checks and the write are one state transaction.
  */
 int apps_create(struct state *st, const char *name,
     const struct apps_caller *who, struct state_app *out);
@@ -79,5 +79,17 @@ struct apps_hosts {
  */
 int apps_hosts_get(struct state *st, const char *app, struct apps_hosts *out);
 void apps_hosts_release(struct apps_hosts *hosts);
+
+/*
+ * Whether who may build FROM, or deploy, the image named `image` (a name,
+ * "name:tag", with an optional registry or digest): admins any image;
+ * developer keys only the platform's images (the stack image and each
+ * runtime's, runtimes/), images of apps they may use (this instance's
+ * "minpaas-<instance>/<app>:v<n>") and images an admin allowed
+ * (images:allow). 0 when it may, APPS_DENIED with the rule in err_msg()
+ * when not, -1 on error.
+ */
+int apps_image_allowed(struct state *st, const struct apps_caller *who,
+    const char *instance, const char *image);
 
 #endif

@@ -25,6 +25,7 @@
 #include "common/err.h"
 #include "common/home.h"
 #include "builder/buildout.h"
+#include "builder/dockerfile.h"
 #include "builder/gittar.h"
 #include "builder/deploy.h"
 #include "builder/tarsrc.h"
@@ -405,6 +406,69 @@ read_healthcheck(struct job *p, const struct runtime_tree *rt)
 	return 0;
 }
 
+static int job_caller(struct job *p, struct apps_caller *who);
+
+struct image_check {
+	struct job *p;
+	struct apps_caller who;
+	char instance[STATE_INSTANCE_LEN + 1];
+};
+
+static int
+image_check_one(void *arg, const char *image)
+{
+	struct image_check *c = arg;
+
+	return apps_image_allowed(c->p->st, &c->who, c->instance, image);
+}
+
+/*
+ * A developer key builds only from images it may use, and deploys only
+ * such an image (apps_image_allowed): every image the app's own Dockerfile
+ * reads from, or the image of deploy:image. 0, or non-zero with the
+ * refusal printed.
+ */
+static int
+check_images(struct job *p, struct source *src, const struct runtime_tree *rt,
+    const struct runtime_result *rr)
+{
+	struct image_check c;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.p = p;
+	if (job_caller(p, &c.who) == -1 ||
+	    state_instance(p->st, c.instance, sizeof c.instance) == -1) {
+		FAIL(p, "%s", err_msg());
+		snprintf(p->reason, sizeof p->reason,
+		    "minpaas could not start the deploy");
+		return -1;
+	}
+	if (c.who.admin)
+		return 0;
+	if (src->image != NULL) {
+		rc = apps_image_allowed(p->st, &c.who, c.instance, src->image);
+	} else if (strcmp(rr->name, "dockerfile") == 0) {
+		rc = rt->read(rt->arg, "Dockerfile", &text, &len);
+		if (rc == 1)
+			rc = err_set("cannot read the Dockerfile");
+		if (rc == 0)
+			rc = dockerfile_images(text, len, image_check_one, &c);
+		free(text);
+	} else {
+		return 0;
+	}
+	if (rc == 0)
+		return 0;
+	FAIL(p, "%s", err_msg());
+	snprintf(p->reason, sizeof p->reason,
+	    src->image ? "the image is not one this key may deploy"
+	               : "the Dockerfile uses an image this key may not");
+	return -1;
+}
+
 static int
 deploy(struct job *p, struct source *src)
 {
@@ -433,6 +497,8 @@ deploy(struct job *p, struct source *src)
 		if (read_healthcheck(p, &rt) == -1)
 			goto out;
 	}
+	if (check_images(p, src, &rt, &rr) != 0)
+		goto out;
 	if (rr.command[0] != '\0')
 		DETAIL(p, "Procfile web: %s", rr.command);
 	if (src->image == NULL) {

@@ -251,6 +251,60 @@ cmd_keys_remove(struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* images [--json]: the images an admin allowed developer keys to use. */
+static int
+cmd_images(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	state_image *list = NULL;
+	json_t *arr;
+	size_t i, n;
+	int json = cmd_take_json(&argc, argv);
+
+	if (argc != 1)
+		return cmd_fail(2, "usage: images [--json]");
+	if (state_image_list(ctx->st, &list, &n) == -1)
+		return cmd_fail(1, "%s", err_msg());
+	if (json) {
+		if ((arr = json_array()) == NULL) {
+			free(list);
+			return cmd_fail(1, "out of memory");
+		}
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, json_string(list[i]));
+		free(list);
+		return cmd_json_print(arr);
+	}
+	printf("=== images developer keys may build from and deploy\n");
+	printf("(besides the platform's and their apps' own)\n");
+	for (i = 0; i < n; i++)
+		printf("%s\n", list[i]);
+	free(list);
+	return 0;
+}
+
+/* images:allow IMAGE / images:disallow IMAGE */
+static int
+cmd_images_change(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int allow = strcmp(argv[0], "images:allow") == 0, rc;
+
+	if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0')
+		return cmd_fail(2, "usage: %s IMAGE", argv[0]);
+	rc = allow ? state_image_allow(ctx->st, argv[1])
+	           : state_image_disallow(ctx->st, argv[1]);
+	if (rc == STATE_EXISTS)
+		return cmd_fail(1, "%s is allowed already", argv[1]);
+	if (rc == STATE_NOTFOUND)
+		return cmd_fail(1, "%s was not allowed", argv[1]);
+	if (rc != 0)
+		return cmd_fail(1, "%s", err_msg());
+	STEP(stdout, "%s %s", allow ? "Allowed" : "No longer allowed", argv[1]);
+	if (allow)
+		DETAIL(
+		    stdout, "developer keys may build FROM it and deploy it");
+	return 0;
+}
+
 static const struct cmd cmd_table[] = {
     {"apps", cmd_apps, 0, "apps [--json]", "list the apps"},
     {"apps:create", cmd_apps_create, 0, "apps:create [APP]",
@@ -285,6 +339,12 @@ static const struct cmd cmd_table[] = {
         "add an SSH public key (read on stdin)"},
     {"keys:remove", cmd_keys_remove, 1, "keys:remove NAME",
         "remove an SSH key"},
+    {"images", cmd_images, 1, "images [--json]",
+        "list the images developer keys may use besides their own"},
+    {"images:allow", cmd_images_change, 1, "images:allow IMAGE",
+        "let developer keys build FROM and deploy an image"},
+    {"images:disallow", cmd_images_change, 1, "images:disallow IMAGE",
+        "take an allowed image back"},
     {"env", cmd_env, 0, "env [APP]", "show the config vars"},
     {"env:get", cmd_env_get, 0, "env:get [APP] KEY",
         "print one config var's value"},
@@ -421,8 +481,9 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((c = cmd_find(argv[0])) == NULL)
 		return cmd_unknown(argv[0]);
 	if (c->admin && !ctx->admin)
-		return cmd_fail(
-		    1, "'%s' refused: only admin keys manage keys", c->name);
+		return cmd_fail(1, "'%s' refused: only admin keys manage %s",
+		    c->name,
+		    strncmp(c->name, "images", 6) == 0 ? "images" : "keys");
 	status = c->run(ctx, argc, argv);
 	fflush(stdout);
 	fflush(stderr);

@@ -247,6 +247,18 @@ int state_port_list(struct state *st, struct state_port **out, size_t *n);
 int state_meta_get(struct state *st, const char *key, char *out, size_t outlen);
 int state_meta_set(struct state *st, const char *key, const char *value);
 
+/* --- images an admin allowed developers to use (state/images.c) -------- */
+#define STATE_MAXIMAGE 255
+typedef char state_image[STATE_MAXIMAGE + 1];
+/* STATE_EXISTS when it is allowed already. */
+int state_image_allow(struct state *st, const char *name);
+/* STATE_NOTFOUND when it was not allowed. */
+int state_image_disallow(struct state *st, const char *name);
+/* 0 when name is allowed, STATE_NOTFOUND when not. */
+int state_image_allowed(struct state *st, const char *name);
+/* The allowed images, sorted; *out is an array of *n names (free it). */
+int state_image_list(struct state *st, state_image **out, size_t *n);
+
 #define STATE_INSTANCE_LEN 8
 /*
  * This instance's id into out (at least STATE_INSTANCE_LEN + 1 bytes): eight

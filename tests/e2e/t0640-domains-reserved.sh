@@ -13,9 +13,11 @@ FUTURE=$(app_name future)
 
 minpaas_start
 
-# as_dev ARGS...: an ssh command as the developer key; its stderr in err
+# as_dev ARGS...: an ssh command as the developer key (and only it); its
+# stderr in err
+DEV_SSH="ssh -i $TEST_ROOT/dev -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
 as_dev() {
-	$GIT_SSH_COMMAND -i "$TEST_ROOT/dev" -p "$SSH_PORT" git@127.0.0.1 "$@" 2>err
+	$DEV_SSH -p "$SSH_PORT" git@127.0.0.1 "$@" 2>err
 }
 
 test_expect_success 'a developer creates an app' '

@@ -282,10 +282,70 @@ test_put_never_creates(void **ctx)
 	assert_int_equal(state_app_get(f->st, "web", &got), STATE_NOTFOUND);
 }
 
+/* The images a developer may build from and deploy; admins any. */
+static void
+test_images(void **ctx)
+{
+	struct fixture *f = *ctx;
+	const char *inst = "0123abcd";
+
+	unsetenv("MINPAAS_STACK_IMAGE");
+	unsetenv("MINPAAS_IMAGE_NODE");
+	assert_int_equal(apps_create(f->st, "web", &alice, NULL), 0);
+	assert_int_equal(apps_create(f->st, "other", &bob, NULL), 0);
+	/* the platform's images */
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "minpaas/stack:bookworm"),
+	    0);
+	setenv("MINPAAS_IMAGE_NODE", "local/node20", 1);
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "local/node20:latest"), 0);
+	unsetenv("MINPAAS_IMAGE_NODE");
+	/* its own app's images, of this instance */
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "minpaas-0123abcd/web:v3"),
+	    0);
+	/* another tenant's, another instance's, or a malformed one: no */
+	assert_int_equal(apps_image_allowed(
+	                     f->st, &alice, inst, "minpaas-0123abcd/other:v1"),
+	    APPS_DENIED);
+	assert_non_null(strstr(err_msg(), "images:allow"));
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "minpaas-ffffffff/web:v3"),
+	    APPS_DENIED);
+	assert_int_equal(apps_image_allowed(f->st, &alice, inst,
+	                     "minpaas-0123abcd/web:latest"),
+	    APPS_DENIED);
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "debian:bookworm"),
+	    APPS_DENIED);
+	/* until an admin allows it; a tag-less name is :latest */
+	assert_int_equal(state_image_allow(f->st, "debian:bookworm"), 0);
+	assert_int_equal(
+	    state_image_allow(f->st, "debian:bookworm"), STATE_EXISTS);
+	assert_int_equal(
+	    apps_image_allowed(f->st, &alice, inst, "debian:bookworm"), 0);
+	assert_int_equal(state_image_allow(f->st, "busybox:latest"), 0);
+	assert_int_equal(apps_image_allowed(f->st, &bob, inst, "busybox"), 0);
+	assert_int_equal(state_image_disallow(f->st, "busybox:latest"), 0);
+	assert_int_equal(
+	    apps_image_allowed(f->st, &bob, inst, "busybox"), APPS_DENIED);
+	assert_int_equal(
+	    state_image_disallow(f->st, "busybox:latest"), STATE_NOTFOUND);
+	/* admins keep full freedom */
+	assert_int_equal(
+	    apps_image_allowed(f->st, &root, inst, "minpaas-0123abcd/other:v1"),
+	    0);
+	assert_int_equal(
+	    apps_image_allowed(f->st, &local, inst, "anything"), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_images, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_name_rule, fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
