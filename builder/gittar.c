@@ -203,6 +203,13 @@ walk_entry(struct gittar_walk *w, const char *root, const git_tree_entry *te)
 	size_t i;
 	int n;
 
+	/* git itself never writes these, but a crafted object can; a tar
+	 * entry "a/../x" or "a//b" would name another path than the tree */
+	if (name[0] == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || strchr(name, '/') != NULL)
+		return err_set("the tree has an entry named '%.64s' under "
+		               "'%.200s', which no checkout could make",
+		    name, root[0] ? root : "/");
 	if (strcmp(name, ".git") == 0 || mode == GIT_FILEMODE_COMMIT)
 		return 1;
 	n = snprintf(path, sizeof path, "%s%s", root, name);

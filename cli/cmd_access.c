@@ -31,8 +31,10 @@ cmd_key_by_name(struct cmd_ctx *ctx, const char *name, struct state_key *out)
 			found = 1;
 		}
 	free(keys);
-	if (!found)
-		return cmd_fail(1, "no key named '%.64s'%s", name,
+	/* to a developer, a missing key and an admin key read the same */
+	if (!found || (!ctx->admin && strcmp(out->role, "admin") == 0))
+		return cmd_fail(1, "no %skey named '%.64s'%s",
+		    ctx->admin ? "" : "developer ", name,
 		    ctx->admin ? " ('keys' lists them)" : "");
 	return 0;
 }

@@ -131,7 +131,11 @@ test_expect_success 'access:grant lets bob in; revoking takes it away' '
 	test -f bobclone/app.py &&
 	as alice access:revoke "$APP" bob >/dev/null &&
 	test "$(st bob env:get "$APP" GREETING)" = 1 && grep -q "does not exist" err &&
-	test "$(st alice access:grant "$APP" nosuchkey)" = 1 && grep -q "no key named" err
+	test "$(st alice access:grant "$APP" nosuchkey)" = 1 && grep -q "no developer key named" err &&
+	sed "s/nosuchkey/tester/" err >missing.err &&
+	# an admin key and a missing one read the same to a developer
+	test "$(st alice access:grant "$APP" tester)" = 1 && test_cmp missing.err err &&
+	test "$(st alice access:revoke "$APP" tester)" = 1 && test_cmp missing.err err
 '
 
 test_expect_success 'keys:remove takes the key and its grants away' '

@@ -333,6 +333,64 @@ test_bad_dockerignore(void **state)
 	git_commit_free(c);
 }
 
+/* A crafted tree (git never writes one) with an entry named name. */
+static git_commit *
+commit_raw_entry(git_repository *repo, const char *name)
+{
+	char raw[256];
+	git_oid blob, tree_id, commit_id;
+	git_signature *sig;
+	git_tree *tree;
+	git_commit *c;
+	git_odb *odb;
+	size_t n;
+
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, "x\n", 2), 0);
+	n = (size_t)snprintf(raw, sizeof raw, "100644 %s", name) + 1;
+	memcpy(raw + n, blob.id, GIT_OID_RAWSZ);
+	n += GIT_OID_RAWSZ;
+	assert_int_equal(git_repository_odb(&odb, repo), 0);
+	assert_int_equal(
+	    git_odb_write(&tree_id, odb, raw, n, GIT_OBJECT_TREE), 0);
+	git_odb_free(odb);
+	if (git_tree_lookup(&tree, repo, &tree_id) != 0)
+		return NULL; /* this libgit2 refuses to read it at all */
+	assert_int_equal(
+	    git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
+	assert_int_equal(git_commit_create_v(&commit_id, repo, NULL, sig, sig,
+	                     NULL, "raw", tree, 0),
+	    0);
+	assert_int_equal(git_commit_lookup(&c, repo, &commit_id), 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	return c;
+}
+
+/* Entries "." and ".." or with a "/" are refused before any tar is made. */
+static void
+test_bad_entry_names(void **state)
+{
+	static const char *const bad[] = {"..", ".", "a/b", "../etc"};
+	struct repo_fixture *f = *state;
+	struct gittar *t;
+	git_commit *c;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if ((c = commit_raw_entry(f->repo, bad[i])) == NULL)
+			continue;
+		assert_int_equal(gittar_new(&t, f->repo, c, NULL, 0), -1);
+		assert_null(t);
+		assert_non_null(strstr(err_msg(), "no checkout could make"));
+		git_commit_free(c);
+	}
+	/* and a good name in the same shape goes through */
+	assert_non_null(c = commit_raw_entry(f->repo, "ok.txt"));
+	assert_int_equal(gittar_new(&t, f->repo, c, NULL, 0), 0);
+	gittar_free(t);
+	git_commit_free(c);
+}
+
 int
 main(void)
 {
@@ -341,6 +399,7 @@ main(void)
 	    cmocka_unit_test(test_own_dockerfile_replaced),
 	    cmocka_unit_test(test_extra_replaces),
 	    cmocka_unit_test(test_bad_dockerignore),
+	    cmocka_unit_test(test_bad_entry_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
